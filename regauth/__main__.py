@@ -1,0 +1,5 @@
+"""`python -m regauth`."""
+
+from regauth.cli import main
+
+main()

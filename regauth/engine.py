@@ -1,0 +1,91 @@
+"""Runs the handshake steps in order for one check, and many checks concurrently over one shared client.
+
+A registry fault never raises out of here: it becomes a Diagnosis. An exception escaping a step is a bug.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterable
+
+from regauth.context import Check, RunOptions, Shared
+from regauth.report import CheckResult, StepResult
+from regauth.steps import blob, challenge, credentials, jwt, manifest, ping, platform, reference, token
+
+Step = Callable[[Check], StepResult]
+PULL_STEPS: list[tuple[str, Step]] = [
+    ("reference", reference.run), ("credentials", credentials.run), ("ping", ping.run),
+    ("challenge", challenge.run), ("token", token.run), ("jwt", jwt.run), ("manifest", manifest.run),
+    ("platform", platform.run), ("blob", blob.run),
+]
+DEFAULT_CONCURRENCY = 8
+
+
+def run_steps(check: Check, steps: Iterable[tuple[str, Step]]) -> CheckResult:
+    """Run steps in order; after the first failure the rest are recorded as skipped."""
+    for name, step in steps:
+        if check.result.failed_step is not None:
+            check.result.steps.append(StepResult(name, "skip", f"skipped: {check.result.failed_step} failed"))
+            continue
+        started = time.perf_counter()
+        result = step(check)
+        result.duration_ms = (time.perf_counter() - started) * 1000
+        check.result.steps.append(result)
+        if name == "reference" and check.repository:
+            check.scopes = [f"repository:{check.repository}:{','.join(check.options.actions)}"]
+        if name == "manifest" and _late_challenge(check, result):
+            _authenticate_late(check)
+    return check.result
+
+
+def _late_challenge(check: Check, result: StepResult) -> bool:
+    """/v2/ was open (200) but the repository asked for authentication: do the auth steps now."""
+    return (result.status == "fail" and check.challenge is None and check.auth is None
+            and check.result.codes()[-1:] == ["manifest.unauthorized"]
+            and bool(result.http) and result.http[-1].status == 401)
+
+
+def _authenticate_late(check: Check) -> None:
+    check.result.diagnoses.pop()
+    resp = manifest.fetch(check, check.ref.reference)  # the 401 again, with its challenge
+    steps = check.result.steps
+    del steps[-1]
+    redo = {"challenge": lambda c: challenge.run(c, resp), "token": token.run, "jwt": jwt.run,
+            "manifest": manifest.run}
+    index = {s.name: i for i, s in enumerate(steps)}
+    for name, step in redo.items():
+        started = time.perf_counter()
+        result = step(check) if check.result.failed_step is None else \
+            StepResult(name, "skip", f"skipped: {check.result.failed_step} failed")
+        result.duration_ms = (time.perf_counter() - started) * 1000
+        if name == "challenge":
+            result.facts.insert(0, f"/v2/ was open, but {check.repository} answered 401 with a challenge")
+        if name in index:
+            steps[index[name]] = result
+        else:
+            steps.append(result)
+
+
+def new_check(text: str, options: RunOptions, shared: Shared) -> Check:
+    return Check(text, options, shared, CheckResult(input=text))
+
+
+def pull_check(text: str, options: RunOptions, shared: Shared) -> CheckResult:
+    return run_steps(new_check(text, options, shared), PULL_STEPS)
+
+
+def pull_check_many(texts: list[str], options: RunOptions, shared: Shared, concurrency: int = DEFAULT_CONCURRENCY,
+                    progress: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
+    """Check many images concurrently; results come back in input order."""
+
+    def one(text: str) -> CheckResult:
+        result = pull_check(text, options, shared)
+        if progress:
+            progress(result)
+        return result
+
+    if len(texts) <= 1 or concurrency <= 1:
+        return [one(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(texts))) as pool:
+        return list(pool.map(one, texts))

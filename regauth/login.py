@@ -1,0 +1,84 @@
+"""`regauth login`: replay what `docker login` does, then check what docker never checks (repository access)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from regauth.context import Check, RunOptions, Shared
+from regauth.engine import new_check, run_steps
+from regauth.report import CheckResult, StepResult
+from regauth.steps import challenge, credentials, jwt, ping, token
+
+
+@dataclass
+class LoginRequest:
+    registry: str  # as typed: "docker.io", "127.0.0.1:5000", "https://host:5000/v2/"
+    repo: str | None = None
+    push: bool = False
+    save: bool = False
+    allow_plaintext: bool = False
+
+
+def registry_of(text: str) -> str:
+    """The registry host[:port] from what a user types after `login` (scheme and path stripped, Hub mapped)."""
+    host = text.split("://", 1)[-1].split("/", 1)[0].strip()
+    return "docker.io" if host in ("", "index.docker.io", "registry-1.docker.io") else host
+
+
+def _target(check: Check) -> StepResult:
+    """Set the registry and API base (login has no reference step of its own)."""
+    plain = check.options.transport.plain_http
+    host = "registry-1.docker.io" if check.registry == "docker.io" else check.registry
+    check.api_base = f"{'http' if plain else 'https'}://{host}"
+    check.result.target = {"registry": check.registry, "api_base": check.api_base, "repository": check.repository}
+    return StepResult("target", "ok", check.api_base)
+
+
+def _credentials(check: Check) -> StepResult:
+    result = credentials.run(check)
+    if check.credential is None or check.credential.anonymous:
+        if result.status != "fail":
+            for d in check.result.diagnoses:
+                if d.code == "credentials.not-found":
+                    d.severity = "error"
+            result.status = "fail"
+            result.summary = "no credentials to log in with: pass --username and --password-stdin"
+    return result
+
+
+def _save(request: LoginRequest):
+    def step(check: Check) -> StepResult:
+        from regauth.credentials.save import save_credentials
+
+        cred = check.credential
+        refresh = check.token.refresh_token if check.token else None
+        from regauth.secret import Secret
+
+        outcome = save_credentials(request.registry and check.registry, cred.username or "", cred.password,
+                                   Secret(refresh) if refresh else cred.identity_token, check.options.credentials,
+                                   allow_plaintext=request.allow_plaintext)
+        if outcome.ok:
+            return StepResult("save", "ok", outcome.message, details={"where": outcome.where, "key": outcome.key})
+        code = "save.plaintext-refused" if getattr(outcome, "refused", False) else "save.failed"
+        check.add(code, outcome.message, "fix the credential store (or pass --allow-plaintext to write config.json)"
+                  if code == "save.plaintext-refused" else "check the config directory's permissions and disk")
+        return StepResult("save", "fail", outcome.message)
+
+    return step
+
+
+def login(request: LoginRequest, options: RunOptions, shared: Shared) -> CheckResult:
+    actions = ("pull", "push") if request.push else ("pull",)
+    opts = RunOptions(options.transport, options.credentials, options.platform, actions if request.repo else (),
+                      offline_token=True)
+    check = new_check(request.registry, opts, shared)
+    check.registry = registry_of(request.registry)
+    check.repository = request.repo
+    if request.repo:
+        check.scopes = [f"repository:{request.repo}:{','.join(actions)}"]
+    _target(check)
+    steps = [("credentials", _credentials), ("ping", ping.run), ("challenge", challenge.run),
+             ("token", token.run), ("jwt", jwt.run)]
+    if request.save:
+        steps.append(("save", _save(request)))
+    return run_steps(check, steps)

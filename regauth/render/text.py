@@ -1,0 +1,78 @@
+"""The terminal view: one line per step, the key facts under it, the diagnosis and the fix at the end."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from regauth.report import CheckResult, Report
+
+ICONS = {"ok": ("✔", "green"), "warn": ("!", "yellow"), "fail": ("✘", "bold red"), "skip": ("·", "dim")}
+SEVERITY = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def render(report: Report, console: Console, verbose: bool = False, quiet: bool = False) -> None:
+    for result in report.results:
+        if not quiet:
+            render_check(result, console, verbose)
+    if len(report.results) > 1:
+        render_summary(report, console)
+    elif quiet:
+        render_verdict(report.results[0], console, quiet=True)
+
+
+def render_check(result: CheckResult, console: Console, verbose: bool = False) -> None:
+    title = result.target.get("registry") if result.target and not result.target.get("repository") else None
+    console.print(f"[bold]{escape(result.input)}[/bold]" + (f" [dim]({escape(title)})[/dim]" if title else ""))
+    width = max((len(s.name) for s in result.steps), default=8)
+    failed_at = next((i for i, s in enumerate(result.steps) if s.status == "fail"), None)
+    for i, step in enumerate(result.steps):
+        if failed_at is not None and i > failed_at:
+            rest = ", ".join(s.name for s in result.steps[i:])
+            console.print(f"  [dim]· {rest}: skipped[/dim]", highlight=False)
+            break
+        icon, style = ICONS[step.status]
+        console.print(f"  [{style}]{icon}[/{style}] {step.name:<{width}}  {escape(step.summary)}",
+                      style="dim" if step.status == "skip" else None, highlight=False)
+        if step.status != "skip":
+            for fact in step.facts:
+                console.print(f"      [dim]{escape(fact)}[/dim]", highlight=False)
+            if verbose:
+                for ex in step.http:
+                    status = ex.status if ex.status is not None else ex.error
+                    console.print(f"      [dim]{ex.method} {escape(ex.url)} → {status} "
+                                  f"({ex.duration_ms:.0f} ms)[/dim]", highlight=False)
+    render_verdict(result, console)
+    console.print()
+
+
+def render_verdict(result: CheckResult, console: Console, quiet: bool = False) -> None:
+    if result.ok:
+        console.print(f"[bold green]✔ OK[/bold green]" + (f" {escape(result.input)}" if quiet else ""),
+                      highlight=False)
+    else:
+        first = next((d for d in result.diagnoses if d.severity == "error"), None)
+        code = f": {first.code}" if first else ""
+        console.print(f"[bold red]✘ FAILED at {result.failed_step}{code}[/bold red]"
+                      + (f" {escape(result.input)}" if quiet else ""), highlight=False)
+    shown = [d for d in result.diagnoses if not quiet or d.severity == "error"]
+    for d in shown:
+        style = SEVERITY[d.severity]
+        console.print(f"  [{style}]{d.severity} {d.code}[/{style}]: {escape(d.message)}", highlight=False)
+        console.print(f"    [bold]fix:[/bold] {escape(d.fix)}", highlight=False)
+        if d.severity == "error":
+            console.print(f"    [dim]docs: {d.docs}[/dim]", highlight=False)
+
+
+def render_summary(report: Report, console: Console) -> None:
+    table = Table(title="Summary", show_lines=False)
+    for col in ("image", "verdict", "failed step", "code"):
+        table.add_column(col)
+    for r in report.results:
+        first = next((d.code for d in r.diagnoses if d.severity == "error"), "")
+        verdict = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
+        table.add_row(escape(r.input), verdict, r.failed_step or "", first)
+    console.print(table)
+    passed = sum(r.ok for r in report.results)
+    console.print(f"{passed} passed, {len(report.results) - passed} failed")

@@ -1,0 +1,35 @@
+"""Step `credentials`: which credential the check uses, where it came from, and what else was looked at."""
+
+from __future__ import annotations
+
+from regauth.context import Check
+from regauth.credentials.model import Credential
+from regauth.report import StepResult
+
+
+def _describe(cred: Credential) -> str:
+    who = cred.username or ("identity token" if cred.identity_token else "registry token")
+    where = cred.origin or cred.source
+    key = f" (key {cred.key})" if cred.key else ""
+    return f"{who} from {where}{key}"
+
+
+def run(check: Check) -> StepResult:
+    from regauth.credentials.resolve import lookup
+
+    found = lookup(check.registry, check.repository or "", check.options.credentials)
+    check.result.diagnoses.extend(found.diagnoses)
+    check.credential = found.credential
+    details = {"candidates": [c.to_json() for c in found.candidates]}
+    facts = [f"{'used' if c.used else 'passed over'}: {c.source} {c.origin} {c.key}: {c.reason}".replace("  ", " ")
+             for c in found.candidates if c.used or c.reason]
+    errors = [d for d in found.diagnoses if d.severity == "error"]
+    if found.credential is not None and not found.credential.anonymous:
+        details.update(found.credential.describe())
+        status = "warn" if any(d.severity == "warning" for d in found.diagnoses) else "ok"
+        return StepResult("credentials", status, _describe(found.credential), details=details, facts=facts)
+    details.update({"source": "none", "kind": "anonymous", "username": None})
+    if errors:
+        return StepResult("credentials", "fail", errors[0].message, details=details, facts=facts)
+    return StepResult("credentials", "warn", "no credentials found: checking anonymously", details=details,
+                      facts=facts)
