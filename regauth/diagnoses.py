@@ -87,9 +87,13 @@ CATALOGUE: dict[str, Severity] = {
     "secret.ignored-field": "warning",
     "secret.key-normalized": "info",
     "secret.no-match": "error",
+    "secret.invalid-key": "error",
     "kube.secret-missing": "error",
     "kube.secret-wrong-type": "error",
     "kube.secret-unused": "warning",
+    "kube.keyring-error": "error",
+    "kube.no-pull-secrets": "warning",
+    "kube.serviceaccount-ignored": "warning",
 }
 
 DOCS_ROOT = "docs/diagnoses"

@@ -56,7 +56,9 @@ def render_verdict(result: CheckResult, console: Console, quiet: bool = False) -
         code = f": {first.code}" if first else ""
         console.print(f"[bold red]✘ FAILED at {result.failed_step}{code}[/bold red]"
                       + (f" {escape(result.input)}" if quiet else ""), highlight=False)
-    shown = [d for d in result.diagnoses if not quiet or d.severity == "error"]
+    order = {"error": 0, "warning": 1, "info": 2}
+    shown = sorted((d for d in result.diagnoses if not quiet or d.severity == "error"),
+                   key=lambda d: order[d.severity])
     for d in shown:
         style = SEVERITY[d.severity]
         console.print(f"  [{style}]{d.severity} {d.code}[/{style}]: {escape(d.message)}", highlight=False)

@@ -118,10 +118,11 @@ def _bearer(check: Check, chosen, details: dict, facts: list[str]) -> StepResult
     if realm_host != host_port(check.api_base):
         who = "your credentials are sent there" if check.credential and not check.credential.anonymous \
             else "no credentials are sent"
-        facts.append(f"token service on another host: {realm_host} ({who})")
-        check.add("challenge.realm-other-host", f"tokens come from {realm_host}, not from the registry host "
-                  f"{host_port(check.api_base)}", "nothing to fix if that host is expected; it must be reachable "
-                  "from wherever pulls run (proxy, firewall, DNS)")
+        facts.append(f"token service at {realm_host}, not the registry's {host_port(check.api_base)} ({who})")
+    if (parts.hostname or "").lower() != (urlsplit(check.api_base).hostname or "").lower():
+        check.add("challenge.realm-other-host", f"tokens come from {parts.hostname}, another host than the "
+                  f"registry {urlsplit(check.api_base).hostname}", "nothing to fix if that host is expected; it must "
+                  "resolve and be reachable from wherever pulls run (proxy, firewall, NO_PROXY)")
     summary = f"Bearer realm={realm}" + (f" service={chosen.service}" if chosen.service else " (no service)")
     if not chosen.service:
         facts.append("the challenge carries no service: the token request will omit it")

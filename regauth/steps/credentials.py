@@ -21,8 +21,8 @@ def run(check: Check) -> StepResult:
     check.result.diagnoses.extend(found.diagnoses)
     check.credential = found.credential
     details = {"candidates": [c.to_json() for c in found.candidates]}
-    facts = [f"{'used' if c.used else 'passed over'}: {c.source} {c.origin} {c.key}: {c.reason}".replace("  ", " ")
-             for c in found.candidates if c.used or c.reason]
+    facts = [f"looked at {c.origin or c.source}" + (f" (key {c.key})" if c.key else "") + f": {c.reason}"
+             for c in found.candidates if not c.used and c.reason]
     errors = [d for d in found.diagnoses if d.severity == "error"]
     if found.credential is not None and not found.credential.anonymous:
         details.update(found.credential.describe())

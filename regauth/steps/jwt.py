@@ -63,8 +63,10 @@ def run(check: Check) -> StepResult:
     _check_time(check, claims, result)
     _check_audience(check, claims, result)
     _check_access(check, claims, result)
-    if any(d.step == "jwt" and d.severity == "error" for d in check.result.diagnoses):
+    errors = [d for d in check.result.diagnoses if d.step == "jwt" and d.severity == "error"]
+    if errors:
         result.status = "fail"
+        result.summary = errors[0].message.split(";")[0]
     elif any(d.step == "jwt" and d.severity == "warning" for d in check.result.diagnoses):
         result.status = "warn"
     if not result.summary:
@@ -85,7 +87,7 @@ def _check_header(check: Check, header: dict, result: StepResult) -> None:
                   "verify it", "configure the token service to put the signing key's kid (or an x5c chain) in the "
                   "header")
     result.facts.append(f"header: alg {header.get('alg')}, " + ", ".join(
-        f"{k} {str(header[k])[:40]}" for k in ("kid",) if k in header) + (" x5c chain" if "x5c" in header else ""))
+        f"{k} {header[k]}" for k in ("kid",) if k in header) + (" x5c chain" if "x5c" in header else ""))
 
 
 def _check_time(check: Check, claims: dict, result: StepResult) -> None:
@@ -139,8 +141,8 @@ def _check_access(check: Check, claims: dict, result: StepResult) -> None:
     if not isinstance(access, list):
         result.facts.append("no access claim: what the token grants cannot be checked")
         return
-    granted = [f"{a.get('type')}:{a.get('name')}:{','.join(a.get('actions') or [])}" for a in access
-               if isinstance(a, dict)]
+    granted = [f"{a.get('type')}:{a.get('name')}:{','.join(a.get('actions'))}" for a in access
+               if isinstance(a, dict) and a.get("actions")]
     result.details["granted"] = granted
     for text in check.scopes:
         wanted = parse_scope(text)
@@ -168,8 +170,6 @@ def _no_access(check: Check, wanted: Any, granted: list[str], claims: dict) -> N
     name = wanted.name
     hints = []
     anonymous = check.credential is None or check.credential.anonymous
-    if anonymous:
-        hints.append("the request was anonymous")
     if name.startswith("library/") and check.ref and not check.ref.is_docker_hub:
         hints.append(f"'library/' is a Docker Hub convention: on {check.registry} the name may be "
                      f"'{name[len('library/'):]}'")
