@@ -69,6 +69,7 @@ class CredentialLookup:
     credential: Credential | None
     candidates: list[Candidate] = field(default_factory=list)
     diagnoses: list[Diagnosis] = field(default_factory=list)
+    tools: dict[str, str] = field(default_factory=dict)  # tool → what it would send (R7.8.1), no secrets
 
 
 @dataclass
