@@ -49,34 +49,41 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="only the verdict 
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="show every HTTP exchange under its step")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="warnings fail the check (exit 1)")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="show tracebacks of internal errors")]
+IdentityTokenOpt = Annotated[Optional[str], typer.Option("--identity-token", metavar="FILE|-",
+                                                         help="an OAuth2 refresh (identity) token, from a file or -"
+                                                              " for stdin")]
 PlatformOpt = Annotated[str, typer.Option("--platform", help="os/arch[/variant] to pick from an index")]
 
 
-def _read_password(stdin: bool, file: Path | None) -> str | None:
+def _read_secret(stdin: bool, file: Path | None, what: str) -> str | None:
+    """A password or token from stdin or a file (never from the command line, which shells keep in history)."""
+    from regauth.credentials.flags import password_from_file, password_from_stream
+
     if stdin and file:
-        raise InputError("use either --password-stdin or --password-file, not both")
+        raise InputError(f"use either stdin or a file for the {what}, not both")
     if stdin:
         if sys.stdin is None or sys.stdin.isatty():
-            raise InputError("--password-stdin given but stdin is a terminal: pipe the password in")
-        return sys.stdin.read().rstrip("\r\n")
+            raise InputError(f"the {what} should come from stdin, but stdin is a terminal: pipe it in")
+        return password_from_stream(sys.stdin).reveal()
     if file:
-        try:
-            return file.read_text().rstrip("\r\n")
-        except OSError as e:
-            raise InputError(f"cannot read --password-file {file}: {e.strerror}") from None
+        return password_from_file(file).reveal()
     return None
 
 
 def _options(username, password_stdin, password_file, config, authfile, ca_file, certs_dir, insecure, plain_http,
-             timeout, show_secrets, platform="linux/amd64", trace=False, console=None) -> RunOptions:
+             timeout, show_secrets, platform="linux/amd64", identity_token: str | None = None) -> RunOptions:
     from regauth.context import RunOptions
     from regauth.credentials.model import CredentialOptions
     from regauth.http import DEFAULT_CERTS_DIRS, TransportConfig
     from regauth.secret import Secret
 
-    password = _read_password(password_stdin, password_file)
-    if password is not None and not username:
-        raise InputError("a password was given without --username")
+    from regauth.credentials.flags import validate_flags
+
+    if identity_token == "-" and password_stdin:
+        raise InputError("stdin cannot carry both the password and the identity token")
+    password = _read_secret(password_stdin, password_file, "password")
+    token = _read_secret(identity_token == "-", Path(identity_token) if identity_token not in (None, "-") else None,
+                         "identity token")
     if ca_file is not None and not ca_file.is_file():
         raise InputError(f"--ca-file {ca_file}: no such file")
     if config is not None and config.exists() and not config.is_dir():
@@ -87,7 +94,8 @@ def _options(username, password_stdin, password_file, config, authfile, ca_file,
                                 certs_dirs=(certs_dir,) if certs_dir else DEFAULT_CERTS_DIRS, timeout=timeout,
                                 show_secrets=show_secrets)
     creds = CredentialOptions(username=username, password=Secret(password) if password is not None else None,
-                              config_dir=config, authfile=authfile)
+                              identity_token=Secret(token) if token else None, config_dir=config, authfile=authfile)
+    validate_flags(creds)
     return RunOptions(transport=transport, credentials=creds, platform=platform)
 
 
@@ -174,9 +182,9 @@ def pull_check(
     images: Annotated[Optional[list[str]], typer.Argument(help="IMAGE[:TAG|@DIGEST] ... ('-' reads stdin)")] = None,
     file: Annotated[Optional[Path], typer.Option("--file", "-f", help="references, one a line, # comments")] = None,
     output: OutputOpt = Output.text, username: UserOpt = None, password_stdin: PasswordStdinOpt = False,
-    password_file: PasswordFileOpt = None, config: ConfigOpt = None, authfile: AuthfileOpt = None,
-    ca_file: CaOpt = None, certs_dir: CertsDirOpt = None, insecure: InsecureOpt = False, plain_http: PlainOpt = False,
-    platform: PlatformOpt = "linux/amd64", timeout: TimeoutOpt = 15.0, trace: TraceOpt = False,
+    password_file: PasswordFileOpt = None, identity_token: IdentityTokenOpt = None, config: ConfigOpt = None,
+    authfile: AuthfileOpt = None, ca_file: CaOpt = None, certs_dir: CertsDirOpt = None, insecure: InsecureOpt = False,
+    plain_http: PlainOpt = False, platform: PlatformOpt = "linux/amd64", timeout: TimeoutOpt = 15.0, trace: TraceOpt = False,
     show_secrets: ShowOpt = False, no_color: NoColorOpt = False, quiet: QuietOpt = False, verbose: VerboseOpt = False,
     strict: StrictOpt = False, debug: DebugOpt = False,
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64, help="checks in parallel")] = 8,
@@ -189,9 +197,9 @@ def pull_check(
         from regauth.http import Http
         from regauth.report import Report
 
-        texts = _read_images(images or [], file, password_stdin)
+        texts = _read_images(images or [], file, password_stdin or identity_token == "-")
         options = _options(username, password_stdin, password_file, config, authfile, ca_file, certs_dir, insecure,
-                           plain_http, timeout, show_secrets, platform)
+                           plain_http, timeout, show_secrets, platform, identity_token)
         http = Http(options.transport, on_exchange=_tracer(show_secrets, no_color) if trace else None)
         try:
             results = pull_check_many(texts, options, Shared(http), concurrency)
@@ -214,9 +222,9 @@ def login(
                                                   help="with --save: write config.json even though a credsStore "
                                                        "is configured")] = False,
     output: OutputOpt = Output.text, username: UserOpt = None, password_stdin: PasswordStdinOpt = False,
-    password_file: PasswordFileOpt = None, config: ConfigOpt = None, authfile: AuthfileOpt = None,
-    ca_file: CaOpt = None, certs_dir: CertsDirOpt = None, insecure: InsecureOpt = False, plain_http: PlainOpt = False,
-    timeout: TimeoutOpt = 15.0, trace: TraceOpt = False, show_secrets: ShowOpt = False, no_color: NoColorOpt = False,
+    password_file: PasswordFileOpt = None, identity_token: IdentityTokenOpt = None, config: ConfigOpt = None,
+    authfile: AuthfileOpt = None, ca_file: CaOpt = None, certs_dir: CertsDirOpt = None, insecure: InsecureOpt = False,
+    plain_http: PlainOpt = False, timeout: TimeoutOpt = 15.0, trace: TraceOpt = False, show_secrets: ShowOpt = False, no_color: NoColorOpt = False,
     quiet: QuietOpt = False, verbose: VerboseOpt = False, strict: StrictOpt = False, debug: DebugOpt = False,
 ) -> None:
     """Replay `docker login`; with --repo, prove the credentials can really pull (and push)."""
@@ -230,7 +238,7 @@ def login(
         if push and not repo:
             raise InputError("--push needs --repo")
         options = _options(username, password_stdin, password_file, config, authfile, ca_file, certs_dir, insecure,
-                           plain_http, timeout, show_secrets)
+                           plain_http, timeout, show_secrets, identity_token=identity_token)
         http = Http(options.transport, on_exchange=_tracer(show_secrets, no_color) if trace else None)
         try:
             result = run_login(LoginRequest(registry, repo, push, save, allow_plaintext), options, Shared(http))

@@ -55,6 +55,7 @@ class Shared:
         self.http = http
         self._pings: dict[str, PingOutcome] = {}
         self._tokens: dict[tuple, Token] = {}
+        self.credentials: dict[tuple[str, str], Any] = {}  # (registry, repository) -> CredentialLookup
         self._locks: dict[Any, threading.Lock] = {}
         self._guard = threading.Lock()
         self.stats = {"pings": 0, "token_requests": 0}

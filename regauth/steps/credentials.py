@@ -17,10 +17,14 @@ def _describe(cred: Credential) -> str:
 def run(check: Check) -> StepResult:
     from regauth.credentials.resolve import lookup
 
-    found = lookup(check.registry, check.repository or "", check.options.credentials)
+    key = (check.registry, check.repository or "")
+    with check.shared.lock(("credentials", key)):
+        found = check.shared.credentials.get(key)
+        if found is None:  # helpers run once per registry and repository in a run
+            found = check.shared.credentials[key] = lookup(*key, check.options.credentials)
     check.result.diagnoses.extend(found.diagnoses)
     check.credential = found.credential
-    details = {"candidates": [c.to_json() for c in found.candidates]}
+    details = {"candidates": [c.to_json() for c in found.candidates], "tools": found.tools}
     facts = [f"looked at {c.origin or c.source}" + (f" (key {c.key})" if c.key else "") + f": {c.reason}"
              for c in found.candidates if not c.used and c.reason]
     errors = [d for d in found.diagnoses if d.severity == "error"]
