@@ -1,0 +1,1 @@
+"""Kubernetes image pull secrets, the kubelet keyring and which credentials a workload's pulls would use."""
