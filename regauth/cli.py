@@ -188,6 +188,8 @@ def pull_check(
     show_secrets: ShowOpt = False, no_color: NoColorOpt = False, quiet: QuietOpt = False, verbose: VerboseOpt = False,
     strict: StrictOpt = False, debug: DebugOpt = False,
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64, help="checks in parallel")] = 8,
+    pull_secret: Annotated[Optional[list[Path]], typer.Option(
+        "--pull-secret", help="use a Kubernetes pull secret's entries like kubelet does (repeatable)")] = None,
 ) -> None:
     """Replay the pull handshake for each image and say which step fails, why, and what to do."""
 
@@ -200,12 +202,66 @@ def pull_check(
         texts = _read_images(images or [], file, password_stdin or identity_token == "-")
         options = _options(username, password_stdin, password_file, config, authfile, ca_file, certs_dir, insecure,
                            plain_http, timeout, show_secrets, platform, identity_token)
+        secrets = _load_pull_secrets(pull_secret or [])
         http = Http(options.transport, on_exchange=_tracer(show_secrets, no_color) if trace else None)
         try:
-            results = pull_check_many(texts, options, Shared(http), concurrency)
+            if secrets is not None:
+                from regauth.kube.live import pull_check_with_secrets
+
+                results = pull_check_with_secrets(texts, secrets, options, Shared(http))
+            else:
+                results = pull_check_many(texts, options, Shared(http), concurrency)
         finally:
             http.close()
         report = Report("pull-check", results)
+        _emit(report, output, no_color, quiet, verbose)
+        return _exit_code(report, strict)
+
+    _run(go, debug)
+
+
+def _load_pull_secrets(paths: list[Path]):
+    """The pull secrets given with --pull-secret, or None when there are none."""
+    if not paths:
+        return None
+    from regauth.kube.secrets import load_secrets
+
+    secrets = []
+    for path in paths:
+        secrets += load_secrets(_read_source(str(path)), str(path))
+    return secrets
+
+
+@app.command("kube-check")
+def kube_check(
+    files: Annotated[list[str], typer.Argument(help="manifests: files, directories, or - for stdin")],
+    output: OutputOpt = Output.text, ca_file: CaOpt = None, certs_dir: CertsDirOpt = None,
+    insecure: InsecureOpt = False, plain_http: PlainOpt = False, platform: PlatformOpt = "linux/amd64",
+    timeout: TimeoutOpt = 15.0, trace: TraceOpt = False, show_secrets: ShowOpt = False, no_color: NoColorOpt = False,
+    quiet: QuietOpt = False, verbose: VerboseOpt = False, strict: StrictOpt = False, debug: DebugOpt = False,
+) -> None:
+    """Check every container image of the workloads with the pull secrets kubelet would use."""
+
+    def go() -> int:
+        from regauth.context import Shared
+        from regauth.http import Http
+        from regauth.kube.live import kube_check as run_kube_check
+        from regauth.kube.workloads import load_objects, parse_objects
+        from regauth.report import Report
+
+        objects = []
+        for f in files:
+            objects += parse_objects(_read_source("-"), "stdin") if f == "-" else load_objects([f])
+        options = _options(None, False, None, None, None, ca_file, certs_dir, insecure, plain_http, timeout,
+                           show_secrets, platform)
+        http = Http(options.transport, on_exchange=_tracer(show_secrets, no_color) if trace else None)
+        try:
+            results = run_kube_check(objects, options, Shared(http))
+        finally:
+            http.close()
+        if not results:
+            raise InputError("no workload with container images found in the input")
+        report = Report("kube-check", results)
         _emit(report, output, no_color, quiet, verbose)
         return _exit_code(report, strict)
 

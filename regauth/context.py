@@ -93,6 +93,7 @@ class Check:
     repository: str | None = None
     api_base: str = ""
     credential: Credential | None = None
+    preset: Any = None  # a CredentialLookup decided by the caller (pull secrets): no lookup of local config
     ping: PingOutcome | None = None
     challenges: ChallengeSet | None = None
     challenge: Challenge | None = None

@@ -89,6 +89,8 @@ CATALOGUE: dict[str, Severity] = {
     "secret.no-match": "error",
     "secret.invalid-key": "error",
     "kube.secret-missing": "error",
+    "kube.earlier-entry-failed": "warning",
+    "kube.all-entries-failed": "error",
     "kube.secret-wrong-type": "error",
     "kube.secret-unused": "warning",
     "kube.keyring-error": "error",

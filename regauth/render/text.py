@@ -24,7 +24,8 @@ def render(report: Report, console: Console, verbose: bool = False, quiet: bool 
 
 def render_check(result: CheckResult, console: Console, verbose: bool = False) -> None:
     title = result.target.get("registry") if result.target and not result.target.get("repository") else None
-    console.print(f"[bold]{escape(result.input)}[/bold]" + (f" [dim]({escape(title)})[/dim]" if title else ""))
+    heading = result.extra.get("label") or result.input
+    console.print(f"[bold]{escape(heading)}[/bold]" + (f" [dim]({escape(title)})[/dim]" if title else ""))
     width = max((len(s.name) for s in result.steps), default=8)
     failed_at = next((i for i, s in enumerate(result.steps) if s.status == "fail"), None)
     for i, step in enumerate(result.steps):

@@ -18,10 +18,12 @@ def run(check: Check) -> StepResult:
     from regauth.credentials.resolve import lookup
 
     key = (check.registry, check.repository or "")
-    with check.shared.lock(("credentials", key)):
-        found = check.shared.credentials.get(key)
-        if found is None:  # helpers run once per registry and repository in a run
-            found = check.shared.credentials[key] = lookup(*key, check.options.credentials)
+    found = check.preset
+    if found is None:
+        with check.shared.lock(("credentials", key)):
+            found = check.shared.credentials.get(key)
+            if found is None:  # helpers run once per registry and repository in a run
+                found = check.shared.credentials[key] = lookup(*key, check.options.credentials)
     check.result.diagnoses.extend(found.diagnoses)
     check.credential = found.credential
     details = {"candidates": [c.to_json() for c in found.candidates], "tools": found.tools}
