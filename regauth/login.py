@@ -49,17 +49,16 @@ def _credentials(check: Check) -> StepResult:
 def _save(request: LoginRequest):
     def step(check: Check) -> StepResult:
         from regauth.credentials.save import save_credentials
+        from regauth.secret import Secret
 
         cred = check.credential
         refresh = check.token.refresh_token if check.token else None
-        from regauth.secret import Secret
-
-        outcome = save_credentials(request.registry and check.registry, cred.username or "", cred.password,
+        outcome = save_credentials(check.registry, cred.username or "", cred.password,
                                    Secret(refresh) if refresh else cred.identity_token, check.options.credentials,
                                    allow_plaintext=request.allow_plaintext)
         if outcome.ok:
             return StepResult("save", "ok", outcome.message, details={"where": outcome.where, "key": outcome.key})
-        code = "save.plaintext-refused" if getattr(outcome, "refused", False) else "save.failed"
+        code = outcome.code
         check.add(code, outcome.message, "fix the credential store (or pass --allow-plaintext to write config.json)"
                   if code == "save.plaintext-refused" else "check the config directory's permissions and disk")
         return StepResult("save", "fail", outcome.message)
