@@ -25,13 +25,12 @@ def registry_of(text: str) -> str:
     return "docker.io" if host in ("", "index.docker.io", "registry-1.docker.io") else host
 
 
-def _target(check: Check) -> StepResult:
+def _set_target(check: Check) -> None:
     """Set the registry and API base (login has no reference step of its own)."""
     plain = check.options.transport.plain_http
     host = "registry-1.docker.io" if check.registry == "docker.io" else check.registry
     check.api_base = f"{'http' if plain else 'https'}://{host}"
     check.result.target = {"registry": check.registry, "api_base": check.api_base, "repository": check.repository}
-    return StepResult("target", "ok", check.api_base)
 
 
 def _credentials(check: Check) -> StepResult:
@@ -75,7 +74,7 @@ def login(request: LoginRequest, options: RunOptions, shared: Shared) -> CheckRe
     check.repository = request.repo
     if request.repo:
         check.scopes = [f"repository:{request.repo}:{','.join(actions)}"]
-    _target(check)
+    _set_target(check)
     steps = [("credentials", _credentials), ("ping", ping.run), ("challenge", challenge.run),
              ("token", token.run), ("jwt", jwt.run)]
     if request.save:
