@@ -45,6 +45,17 @@ def _credentials(check: Check) -> StepResult:
     return result
 
 
+def _token_subject(check: Check) -> str:
+    """The account a bearer token was issued to (JWT `sub`), for an identity-token login that named no user.
+
+    docker always writes `auth` beside `identitytoken`, and containers/image skips an entry without it.
+    """
+    step = check.step("jwt")
+    claims = step.details.get("claims") if step and isinstance(step.details, dict) else None
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    return sub if isinstance(sub, str) and sub and ":" not in sub else ""
+
+
 def _save(request: LoginRequest):
     def step(check: Check) -> StepResult:
         from regauth.credentials.save import save_credentials
@@ -52,7 +63,7 @@ def _save(request: LoginRequest):
 
         cred = check.credential
         refresh = check.token.refresh_token if check.token else None
-        outcome = save_credentials(check.registry, cred.username or "", cred.password,
+        outcome = save_credentials(check.registry, cred.username or _token_subject(check), cred.password,
                                    Secret(refresh) if refresh else cred.identity_token, check.options.credentials,
                                    allow_plaintext=request.allow_plaintext)
         if outcome.ok:

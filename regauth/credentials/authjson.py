@@ -34,16 +34,33 @@ class FileMatch:
     file: AuthFile
     key: str
     how: str  # exact | namespace | normalised | helper
-    entry: AuthEntry | None = None
+    entry: AuthEntry | None = None  # as containers/image decodes it (see containers_entry)
     helper: str | None = None
+    docker_only: bool = False  # the entry holds a secret only docker reads
 
     @property
     def usable(self) -> bool:
-        """c/image stops at a file only for username+password, an identity token, or a helper."""
+        """c/image stops at a file when the entry decodes to anything at all (or names a helper)."""
         if self.helper:
             return True
         entry = self.entry
-        return entry is not None and bool((entry.username and entry.password) or entry.identity_token)
+        return entry is not None and bool(entry.username or entry.password or entry.identity_token)
+
+
+def containers_entry(entry: AuthEntry) -> AuthEntry:
+    """An entry as containers/image decodes it: only `auth` (username:password) and, beside it, `identitytoken`.
+
+    c/image's dockerAuthConfig has no `username`/`password`/`registrytoken` fields, and an entry without a
+    decodable `auth` is skipped even when it holds an `identitytoken`.
+    """
+    if not entry.from_auth:
+        return AuthEntry(entry.key)
+    return AuthEntry(entry.key, entry.username, entry.password, entry.identity_token, from_auth=True)
+
+
+def _file_match(file: AuthFile, key: str, how: str, entry: AuthEntry) -> FileMatch:
+    seen = containers_entry(entry)
+    return FileMatch(file, key, how, entry=seen, docker_only=entry.has_secret and not seen.has_secret)
 
 
 def chain(options: CredentialOptions, env: Mapping[str, str], docker_config: Path) -> list[AuthFile]:
@@ -76,11 +93,11 @@ def find_in_file(file: AuthFile, config: DockerConfig, registry: str, repository
     keys = [domain] if file.legacy else containers_keys(registry, repository)
     for key in keys:
         if key in config.entries:
-            return FileMatch(file, key, "exact" if key == domain else "namespace", entry=config.entries[key])
+            return _file_match(file, key, "exact" if key == domain else "namespace", config.entries[key])
     wanted = containers_normalize_registry(domain)
     for key, entry in config.entries.items():
         if containers_normalize_key(key, file.legacy) == wanted:
-            return FileMatch(file, key, "normalised", entry=entry)
+            return _file_match(file, key, "normalised", entry)
     return None
 
 

@@ -32,6 +32,9 @@ class AuthEntry:
     password: Secret | None = None
     identity_token: Secret | None = None
     registry_token: Secret | None = None
+    #: username and password came from `auth` (the only form containers/image reads), not from the
+    #: `username`/`password` fields docker also accepts
+    from_auth: bool = False
 
     @property
     def has_secret(self) -> bool:
@@ -121,6 +124,10 @@ def load_config(path: Path, legacy: bool = False) -> DockerConfig:
                          "of its credentials can be used.",
                  f"Repair {path} around line {exc.lineno} or move it away and log in again.")
         return config
+    except RecursionError:
+        _invalid(config, f"{path} is JSON nested too deeply to read, so none of its credentials can be used.",
+                 f"Replace {path} with a JSON object such as {{\"auths\": {{}}}}.")
+        return config
     if not isinstance(data, dict):
         _invalid(config, f"{path} holds a JSON {type(data).__name__} instead of an object.",
                  f"Replace {path} with a JSON object such as {{\"auths\": {{}}}}.")
@@ -202,7 +209,8 @@ def _entry(config: DockerConfig, key: str, raw: dict[str, Any], name: str) -> Au
                      severity="warning")
     return AuthEntry(key=key, username=username, password=Secret(password) if password else None,
                      identity_token=Secret(raw["identitytoken"]) if raw.get("identitytoken") else None,
-                     registry_token=Secret(raw["registrytoken"]) if raw.get("registrytoken") else None)
+                     registry_token=Secret(raw["registrytoken"]) if raw.get("registrytoken") else None,
+                     from_auth=bool(raw.get("auth")))
 
 
 def _parse_legacy_lines(config: DockerConfig, text: str) -> None:

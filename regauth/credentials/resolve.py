@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +26,19 @@ from regauth.report import Diagnosis
 
 ANONYMOUS = "no credentials (anonymous)"
 PODMAN = "podman, skopeo and buildah"
+_DOCKER_ONLY = ("containers/image reads only \"auth\" (and \"identitytoken\" beside it), not \"username\"/"
+                "\"password\" fields or \"registrytoken\"")
 
 
 def lookup(registry: str, repository: str, options: CredentialOptions,
-           env: Mapping[str, str] | None = None) -> CredentialLookup:
-    """Resolve the credential for `registry`/`repository`; never raises for a bad file or helper."""
-    return _Resolver(registry, repository, options, os.environ if env is None else env).run()
+           env: Mapping[str, str] | None = None, *, ask: Callable[..., helpers.HelperResult] | None = None
+           ) -> CredentialLookup:
+    """Resolve the credential for `registry`/`repository`; never raises for a bad file or helper. `ask` replaces
+    `helpers.get` (same arguments), e.g. to run each helper once per server in a batch."""
+    resolver = _Resolver(registry, repository, options, os.environ if env is None else env)
+    if ask is not None:
+        resolver.ask = ask
+    return resolver.run()
 
 
 @dataclass
@@ -68,6 +75,7 @@ class _Mismatch:
 class _Resolver:
     def __init__(self, registry: str, repository: str, options: CredentialOptions, env: Mapping[str, str]):
         self.registry, self.repository, self.options, self.env = registry, repository, options, env
+        self.ask: Callable[..., helpers.HelperResult] = helpers.get
         self.image = f"{registry}/{repository}" if repository else registry
         self.key = docker_key(registry)
         self.docker_path = config_path(options, env)
@@ -216,7 +224,8 @@ class _Resolver:
             self._add(source, path, "", False, f"no entry for '{containers_registry(self.registry)}' or its "
                                                "namespaces")
         elif not found.usable:
-            self._add(source, path, found.key, False, "entry holds no username and password or identity token")
+            self._add(source, path, found.key, False, _DOCKER_ONLY if found.docker_only else
+                      "entry holds no username and password or identity token")
         elif file.kind == "dockercfg" and winner:
             self._add(source, path, found.key, False, f"not used: docker (since v23) ignores ~/.dockercfg; {PODMAN} "
                                                       "would use this entry")
@@ -238,7 +247,7 @@ class _Resolver:
     def _ask_helper(self, store: _Store, server: str, source: str,
                     tool: str) -> tuple[Credential | None, helpers.Status]:
         """Run the helper; record a candidate and, for a missing or failing helper, a diagnosis."""
-        result = helpers.get(store.name, server, self.options.helper_timeout, self.env)
+        result = self.ask(store.name, server, self.options.helper_timeout, self.env)
         prog = result.program
         if result.status == "ok":
             assert result.secret is not None
@@ -306,6 +315,9 @@ class _Resolver:
         elif docker.credential is None:
             fix = f"Run `docker login{'' if self.key == HUB_KEY else ' ' + self.key}` if docker must pull " \
                   f"{self.image} too."
+        elif podman.credential is None and podman.helper is None and self._docker_only(docker.credential):
+            fix = f"Write the entry '{docker.credential.key}' in {docker.credential.origin} as docker login does, " \
+                  f"with an \"auth\" field (base64 of username:password): {_DOCKER_ONLY}."
         elif podman.credential is None and podman.helper is None:
             fix = f"Run `podman login {containers_registry(self.registry)}` if {PODMAN} must pull {self.image} too."
         else:
@@ -314,6 +326,12 @@ class _Resolver:
             "credentials.tools-disagree",
             f"For {self.image}, docker would use {docker.description}, but {PODMAN} would use {podman.description}.",
             fix))
+
+    def _docker_only(self, credential: Credential) -> bool:
+        """The credential comes from a config.json entry that containers/image cannot decode."""
+        config = self.configs.get(Path(credential.origin)) if credential.source == "docker-config" else None
+        entry = config.entries.get(credential.key) if config else None
+        return entry is not None and not entry.from_auth
 
     def _not_found(self) -> None:
         blocking = {"credentials.key-mismatch", "credentials.helper-missing", "credentials.helper-failed"}

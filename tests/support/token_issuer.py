@@ -239,6 +239,19 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_HEAD = _other
 
 
+def _read_chunked(rfile) -> bytes:
+    """An HTTP/1.1 chunked request body (RFC 9112 §7.1); trailers are read and dropped."""
+    body = b""
+    while True:
+        size = int(rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+        if size == 0:
+            while rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass
+            return body
+        body += rfile.read(size)
+        rfile.readline()  # the CRLF after the chunk
+
+
 class _BadCredentials(Exception):
     pass
 
@@ -421,6 +434,8 @@ class TokenIssuer:
         body = b""
         if "Content-Length" in h.headers:
             body = h.rfile.read(int(h.headers["Content-Length"] or 0))
+        elif h.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = _read_chunked(h.rfile)  # containers/image (skopeo) POSTs its OAuth2 form chunked
         form = (
             urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True) if method == "POST" else {}
         )

@@ -112,3 +112,21 @@ def test_legacy_dockercfg_cuts_paths(tmp_path):
     path.write_text(json.dumps({"https://quay.io/v1/": auth("legacy", "pw")}))
     file = AuthFile(path, "dockercfg")
     assert pick(file, "quay.io", "ns/app").entry.username == "legacy"
+
+
+@pytest.mark.parametrize("entry", [{"username": "u", "password": "p"}, {"identitytoken": "refresh-S3CRET"},
+                                   {"registrytoken": "bearer-S3CRET"}])
+def test_containers_image_reads_only_the_auth_field(tmp_path, entry):
+    """c/image's dockerAuthConfig has only `auth` and `identitytoken`; an entry without `auth` is skipped."""
+    first = authfile(tmp_path, {"auths": {"quay.io": entry}}, "first.json")
+    second = authfile(tmp_path, {"auths": {"quay.io": auth("user2", "pw2")}}, "second.json")
+    match, seen = search([first, second], lambda f: load_config(f.path, f.legacy), "quay.io", "ns/app")
+    assert match.file == second
+    assert seen[0][1].docker_only and not seen[0][1].usable
+
+
+def test_identity_token_beside_auth_is_used(tmp_path):
+    file = authfile(tmp_path, {"auths": {"quay.io": {**auth("u", ""), "identitytoken": "refresh-S3CRET"}}})
+    match = pick(file, "quay.io", "ns/app")
+    assert match.usable and not match.docker_only
+    assert (match.entry.username, match.entry.identity_token.reveal()) == ("u", "refresh-S3CRET")
