@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from regauth.credentials.model import Credential, CredentialOptions
 from regauth.diagnoses import diagnose
@@ -58,11 +58,32 @@ class Shared:
         self.credentials: dict[tuple[str, str], Any] = {}  # (registry, repository) -> CredentialLookup
         self._locks: dict[Any, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._memo: dict[Any, Any] = {}
         self.stats = {"pings": 0, "token_requests": 0}
 
     def lock(self, key: Any) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(key, threading.Lock())
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per run for `key` — what every check of a batch would otherwise redo (parse the same
+        challenge, decode the same token, resolve the same host, read the proxy environment). An exception is not
+        remembered: the next check computes again. Treat the value as read-only: checks share it."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        with self.lock(("memo", key)):
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
+
+    def credential_helper(self, name: str, server: str, timeout: float, env: Any) -> Any:
+        """`helpers.get`, run once per (helper, server) in a run: docker asks once per pull, and a batch over many
+        repositories of one registry must not start the helper (or wait out a hung one) for each of them."""
+        from regauth.credentials import helpers
+
+        return self.memo(("credential-helper", name, server), lambda: helpers.get(name, server, timeout, env))
 
     def cached_ping(self, url: str) -> PingOutcome | None:
         return self._pings.get(url)
@@ -100,6 +121,9 @@ class Check:
     scopes: list[str] = field(default_factory=list)
     token: Token | None = None
     auth: Auth | None = None  # what the registry gets on every request
+    extra_auth: list[Auth] = field(default_factory=list)  # bound to redirect targets that challenged on their own
+    repo_challenge: Challenge | None = None  # a repository's own challenge, when /v2/'s lacked service or scope
+    extra_scopes: list[str] = field(default_factory=list)  # scopes the challenge asked for beyond what we need
     manifest: Response | None = None
     manifest_json: dict | None = None
     image_manifest: dict | None = None  # after platform selection
@@ -108,6 +132,10 @@ class Check:
     @property
     def http(self) -> Http:
         return self.shared.http
+
+    def auths(self) -> list[Auth]:
+        """Every Authorization this check may send, each bound to its own origin."""
+        return [a for a in [self.auth, *self.extra_auth] if a is not None]
 
     def add(self, code: str, message: str, fix: str, severity: str | None = None) -> Diagnosis:
         d = diagnose(code, message, fix, severity)  # type: ignore[arg-type]

@@ -26,6 +26,8 @@ CATALOGUE: dict[str, Severity] = {
     "ping.tls-expired": "error",
     "ping.tls-on-plain-http": "error",
     "ping.tls-failed": "error",
+    "ping.tls-client-cert": "error",
+    "ping.connection-reset": "error",
     "ping.not-registry": "error",
     "ping.unexpected-status": "error",
     "ping.no-api-version": "info",
@@ -46,6 +48,7 @@ CATALOGUE: dict[str, Severity] = {
     "token.bad-response": "error",
     "token.unexpected-status": "error",
     "token.short-lifetime": "warning",
+    "token.fields-differ": "warning",
     "jwt.opaque": "info",
     "jwt.malformed": "error",
     "jwt.expired": "error",
@@ -66,11 +69,15 @@ CATALOGUE: dict[str, Severity] = {
     "manifest.digest-mismatch": "error",
     "manifest.media-type-mismatch": "warning",
     "manifest.schema1": "warning",
+    "manifest.redirect-challenge": "info",
+    "manifest.too-large": "error",
     "platform.not-found": "error",
     "blob.unknown": "error",
     "blob.redirect-rejected": "error",
     "blob.denied": "error",
     "blob.unexpected-status": "error",
+    "blob.token-expired": "warning",
+    "check.deadline-exceeded": "error",
     "save.failed": "error",
     "save.plaintext-refused": "error",
     "secret.not-a-secret": "error",
@@ -107,7 +114,10 @@ def docs_anchor(code: str) -> str:
 
 
 def diagnose(code: str, message: str, fix: str, severity: Severity | None = None) -> Diagnosis:
-    """Build a Diagnosis for a catalogued code (unknown codes are a programming error)."""
+    """Build a Diagnosis for a catalogued code (unknown codes are a programming error). Messages often quote what a
+    server sent: anything in them that looks like a secret (JWT signature, credentials, signed URL) is redacted."""
+    from regauth.redact import text
+
     default = CATALOGUE[code]
     return Diagnosis(code=code, step=code.partition(".")[0], severity=severity or default,
-                     message=message, fix=fix, docs=docs_anchor(code))
+                     message=text(message), fix=fix, docs=docs_anchor(code))

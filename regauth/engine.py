@@ -9,6 +9,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Iterable
 
+from regauth import deadline
 from regauth.context import Check, RunOptions, Shared
 from regauth.report import CheckResult, StepResult
 from regauth.steps import blob, challenge, credentials, jwt, manifest, ping, platform, reference, token
@@ -23,13 +24,20 @@ DEFAULT_CONCURRENCY = 8
 
 
 def run_steps(check: Check, steps: Iterable[tuple[str, Step]]) -> CheckResult:
-    """Run steps in order; after the first failure the rest are recorded as skipped."""
+    """Run steps in order; after the first failure the rest are recorded as skipped. The whole check runs under
+    the transport's deadline (`--deadline`): past it, the step that is running fails with a diagnosis."""
+    with deadline.limit(check.options.transport.deadline):
+        return _run_steps(check, steps)
+
+
+def _run_steps(check: Check, steps: Iterable[tuple[str, Step]]) -> CheckResult:
     for name, step in steps:
         if check.result.failed_step is not None:
             check.result.steps.append(StepResult(name, "skip", f"skipped: {check.result.failed_step} failed"))
             continue
         started = time.perf_counter()
         result = step(check)
+        result.name = name  # a step that fails on the transport reports under its own name, not "ping"
         result.duration_ms = (time.perf_counter() - started) * 1000
         check.result.steps.append(result)
         if name == "reference" and check.repository:
@@ -47,8 +55,16 @@ def _late_challenge(check: Check, result: StepResult) -> bool:
 
 
 def _authenticate_late(check: Check) -> None:
+    from regauth.http import TransportError
+    from regauth.steps.ping import transport_failure
+
+    try:
+        resp = manifest.fetch(check, check.ref.reference)  # the 401 again, with its challenge
+    except TransportError as e:  # the first 401 stands, with this failure after it
+        check.result.steps[-1] = transport_failure(check, e, "ping", "GET")
+        check.result.steps[-1].name = "manifest"
+        return
     check.result.diagnoses.pop()
-    resp = manifest.fetch(check, check.ref.reference)  # the 401 again, with its challenge
     steps = check.result.steps
     del steps[-1]
     redo = {"challenge": lambda c: challenge.run(c, resp), "token": token.run, "jwt": jwt.run,
@@ -58,6 +74,7 @@ def _authenticate_late(check: Check) -> None:
         started = time.perf_counter()
         result = step(check) if check.result.failed_step is None else \
             StepResult(name, "skip", f"skipped: {check.result.failed_step} failed")
+        result.name = name
         result.duration_ms = (time.perf_counter() - started) * 1000
         if name == "challenge":
             result.facts.insert(0, f"/v2/ was open, but {check.repository} answered 401 with a challenge")

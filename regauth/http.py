@@ -17,12 +17,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from regauth import __version__, redact
+from regauth import __version__, deadline, redact
 from regauth.errors import InputError
 from regauth.report import Exchange
 
@@ -32,12 +32,16 @@ BODY_CAP = 4 * 1024 * 1024  # manifests
 SMALL_CAP = 256 * 1024  # token replies, error bodies, pings
 TRACE_BODY_CAP = 4096
 DEFAULT_CERTS_DIRS = (Path("/etc/docker/certs.d"), Path("/etc/containers/certs.d"))
+ACCEPT_ENCODING = "gzip, deflate"  # only what _BodyDecoder decodes with a cap
 PRESIGN_MARKERS = ("x-amz-signature", "x-goog-signature", "sig=", "signature=", "x-amz-credential")
 
 
 def origin(url: str) -> tuple[str, str, int]:
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # a malformed URL (bad IPv6 literal, port out of range) is nobody's origin
+        return "", "", -1
     return parts.scheme, (parts.hostname or "").lower(), port
 
 
@@ -67,6 +71,7 @@ class TransportConfig:
     certs_dirs: tuple[Path, ...] = DEFAULT_CERTS_DIRS
     timeout: float = 15.0
     show_secrets: bool = False
+    deadline: float | None = None  # seconds for a whole check (see regauth.deadline); None: no limit
 
 
 @dataclass
@@ -102,9 +107,13 @@ class Response:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
     def json(self) -> object:
+        """The body as JSON; ValueError when it is not JSON (or nested too deeply to decode)."""
         import json
 
-        return json.loads(self.body)
+        try:
+            return json.loads(self.body)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 class TransportError(Exception):
@@ -136,6 +145,9 @@ def classify(exc: BaseException) -> tuple[str, str]:
                 return "tls-expired", msg
             return "tls-unknown-ca", msg
     low = text.lower()
+    if "certificate required" in low or "certificate_required" in low or "alert bad certificate" in low \
+            or "alert_bad_certificate" in low:
+        return "tls-client-cert", text
     if "wrong_version_number" in low or "record layer failure" in low or "packet_length_too_long" in low \
             or "http_request" in low or "unexpected eof while reading" in low and "ssl" in low:
         return "tls-on-plain-http", text
@@ -163,6 +175,7 @@ class Http:
         self.config = config
         self.on_exchange = on_exchange
         self._clients: dict[tuple, httpx.Client] = {}
+        self._routes: dict[tuple[str, str], httpx.Client] = {}  # (scheme, netloc) → client
         self._lock = threading.Lock()
         self.tls_notes: dict[str, list[str]] = {}
 
@@ -191,8 +204,14 @@ class Http:
         return cas, pairs, notes
 
     def _client(self, url: str) -> httpx.Client:
-        scheme = urlsplit(url).scheme
-        hostport = host_port(url)
+        parts = urlsplit(url)
+        route = (parts.scheme, parts.netloc)
+        client = self._routes.get(route)  # the hot path: certs.d is looked at once per host, not per request
+        if client is None:
+            client = self._routes[route] = self._new_route(parts.scheme, host_port(url))
+        return client
+
+    def _new_route(self, scheme: str, hostport: str) -> httpx.Client:
         if scheme == "https":
             cas, pairs, notes = self._certs_for(hostport)
             key: tuple = ("https", self.config.insecure, self.config.ca_file, tuple(cas), tuple(pairs))
@@ -201,11 +220,13 @@ class Http:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                verify: ssl.SSLContext | bool = True
+                # plain http: TLS only ever happens with an https:// proxy — without one, skip loading a CA store
+                verify: ssl.SSLContext | bool = _https_proxy_configured()
                 if scheme == "https":
                     verify = self._ssl_context(cas, pairs)
                 client = httpx.Client(verify=verify, timeout=self.config.timeout, follow_redirects=False,
-                                      headers={"User-Agent": USER_AGENT}, trust_env=True,
+                                      headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
+                                      trust_env=True,
                                       limits=httpx.Limits(max_connections=64, max_keepalive_connections=32))
                 self._clients[key] = client
             if cas or pairs or notes:
@@ -229,20 +250,27 @@ class Http:
         return ctx
 
     # --- requests ------------------------------------------------------------------------------------------
-    def request(self, method: str, url: str, *, headers: dict[str, str] | None = None, auth: Auth | None = None,
-                data: dict[str, str] | None = None, cap: int = SMALL_CAP, follow: bool = True) -> Response:
-        """Send one request, following redirects by hand; Authorization only ever goes to `auth.origin`."""
+    def request(self, method: str, url: str, *, headers: dict[str, str] | None = None,
+                auth: Auth | Sequence[Auth] | None = None, data: dict[str, str] | None = None, cap: int = SMALL_CAP,
+                follow: bool = True, trust: str | None = None) -> Response:
+        """Send one request, following redirects by hand; each Authorization only ever goes to its own origin.
+
+        TLS is verified with the settings (certs.d CAs, client pair) of `trust` (default: `url`) for every hop,
+        as docker, containerd and containers/image do: one transport per registry, redirect targets included."""
+        auths = [auth] if isinstance(auth, Auth) else [a for a in (auth or ()) if a is not None]
+        trust = trust or url
         hops: list[Hop] = []
         exchanges: list[Exchange] = []
         started = time.perf_counter()
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            send_auth = auth is not None and origin(current) == auth.origin
+            chosen = next((a for a in auths if origin(current) == a.origin), None)
+            send_auth = chosen is not None
             hdrs = dict(headers or {})
-            if send_auth:
-                hdrs["Authorization"] = auth.header
+            if chosen is not None:
+                hdrs["Authorization"] = chosen.header
             status, resp_headers, body, truncated, exchange = self._send(method, current, hdrs, data, cap,
-                                                                          exchanges)
+                                                                          exchanges, trust)
             exchanges.append(exchange)
             if self.on_exchange:
                 self.on_exchange(exchange)
@@ -251,7 +279,14 @@ class Http:
                             any(m in low for m in PRESIGN_MARKERS)))
             location = resp_headers.get("location")
             if follow and status in (301, 302, 303, 307, 308) and location:
-                target = urljoin(current, location)
+                try:
+                    target = urljoin(current, location)
+                    origin_ok = origin(target)[0] in ("http", "https") and bool(urlsplit(target).hostname)
+                except ValueError:
+                    origin_ok = False
+                if not origin_ok:
+                    raise TransportError("redirect-invalid", f"the redirect Location {location[:200]!r} is not an "
+                                         "http(s) URL regauth can follow", current, exchanges)
                 if urlsplit(current).scheme == "https" and urlsplit(target).scheme == "http":
                     raise TransportError("redirect-downgrade",
                                          f"refused redirect from https to http ({host_port(target)})", target,
@@ -265,34 +300,43 @@ class Http:
         raise TransportError("redirect-loop", f"more than {MAX_REDIRECTS} redirects", current, exchanges)
 
     def _send(self, method: str, url: str, headers: dict[str, str], data: dict[str, str] | None, cap: int,
-              exchanges: list[Exchange]):
+              exchanges: list[Exchange], trust: str | None = None):
         show = self.config.show_secrets
         t0 = time.perf_counter()
         wall = time.time()
+        left = deadline.remaining()
+        bounded = left is not None and left < self.config.timeout  # the deadline, not --timeout, limits this one
+        response: httpx.Response | None = None
+        wait_ms: float | None = None
         try:
-            client = self._client(url)
-            request = client.build_request(method, url, headers=headers, data=data)
+            if left is not None and left <= 0:
+                raise _DeadlinePassed()
+            client = self._client(trust if trust and url.startswith("https:") and trust.startswith("https:")
+                                  else url)
+            request = client.build_request(method, url, headers=headers, data=data,
+                                           timeout=max(left, 0.001) if bounded else httpx.USE_CLIENT_DEFAULT)
             response = client.send(request, stream=True)
+            wait_ms = (time.perf_counter() - t0) * 1000
             try:
-                chunks: list[bytes] = []
-                size = 0
-                truncated = False
-                if method != "HEAD":
-                    for chunk in response.iter_raw():
-                        chunks.append(chunk)
-                        size += len(chunk)
-                        if size > cap:
-                            truncated = True
-                            break
-                body = b"".join(chunks)[:cap]
-                if response.headers.get("content-encoding") and not truncated:
-                    body = _decode(body, response.headers["content-encoding"])
+                # read to the end even for HEAD (no body): only a finished response leaves the connection reusable
+                body, size, truncated = _read_body(response, cap)
             finally:
                 response.close()
-        except httpx.HTTPError as e:
-            kind, detail = classify(e)
-            ex = Exchange(method, redact.url(url, show), None, (time.perf_counter() - t0) * 1000,
-                          redact.headers(list(headers.items()), show), error=f"{kind}: {detail}", started=wall)
+        except (httpx.HTTPError, httpx.InvalidURL, _DeadlinePassed) as e:
+            if isinstance(e, _DeadlinePassed) or deadline.expired() or (bounded and
+                                                                        isinstance(e, httpx.TimeoutException)):
+                kind, detail = "deadline", deadline.describe()
+            elif response is not None:  # the headers came, the body did not
+                kind, detail = ("timeout", f"{type(e).__name__}: the body stopped arriving") \
+                    if isinstance(e, httpx.TimeoutException) else ("reset", classify(e)[1])
+            else:
+                kind, detail = classify(e)
+            ex = Exchange(method, redact.url(url, show), response.status_code if response is not None else None,
+                          (time.perf_counter() - t0) * 1000, redact.headers(list(headers.items()), show),
+                          redact.headers(list(response.headers.items()), show) if response is not None else [],
+                          error=f"{kind}: {detail}", started=wall, wait_ms=wait_ms,
+                          http_version=response.http_version if response is not None else "",
+                          reason=response.reason_phrase if response is not None else "")
             if self.on_exchange:
                 self.on_exchange(ex)
             raise TransportError(kind, detail, url, exchanges + [ex]) from None
@@ -304,9 +348,9 @@ class Http:
             request_headers=redact.headers(list(request.headers.items()), show),
             response_headers=redact.headers(list(response.headers.items()), show),
             request_body=redact.body(req_body, request.headers.get("content-type", ""), show),
-            response_body=redact.body(body[:TRACE_BODY_CAP].decode("utf-8", "replace"), ctype, show)
-            if body else None,
-            started=wall)
+            response_body=_trace_body(body, ctype, show),
+            started=wall, http_version=response.http_version, reason=response.reason_phrase, response_size=size,
+            truncated=truncated, wait_ms=wait_ms, request_body_size=len(request.content or b""))
         return response.status_code, response.headers, body, truncated, exchange
 
     def close(self) -> None:
@@ -314,16 +358,194 @@ class Http:
             for client in self._clients.values():
                 client.close()
             self._clients.clear()
+            self._routes.clear()
 
 
-def _decode(body: bytes, encoding: str) -> bytes:
-    import zlib
+def _https_proxy_configured() -> bool:
+    """Whether the environment sends plain-http requests through an https:// proxy (as httpx reads it)."""
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    return any(str(proxies.get(k, "")).lower().startswith("https://") for k in ("http", "all"))
+
+
+class _DeadlinePassed(Exception):
+    """The check's deadline passed before or while this request ran."""
+
+
+class _BodyDecoder:
+    """Content-Encoding gzip/deflate decoded incrementally, never producing more than asked for (no gzip bomb
+    can make regauth allocate more than the cap). Unknown encodings pass through undecoded."""
+
+    def __init__(self, encoding: str):
+        import zlib
+
+        self._zlib = zlib
+        self.encoding = encoding.strip().lower()
+        self._raw_deflate = False
+        self._obj = self._new()
+        self.failed = False
+
+    def _new(self):
+        zlib = self._zlib
+        if self.encoding in ("gzip", "x-gzip"):
+            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+        if self.encoding == "deflate":
+            return zlib.decompressobj(-zlib.MAX_WBITS if self._raw_deflate else zlib.MAX_WBITS)
+        return None
+
+    def feed(self, chunk: bytes, room: int) -> bytes:
+        """Decode `chunk`, returning at most `room` bytes (the rest of the input is dropped: the body is capped)."""
+        if self._obj is None or self.failed:
+            return chunk[:room]
+        try:
+            out = self._obj.decompress(chunk, room)
+            while self._obj.eof and self._obj.unused_data and len(out) < room:  # a multi-member gzip stream
+                rest = self._obj.unused_data
+                self._obj = self._new()
+                out += self._obj.decompress(rest, room - len(out))
+            return out
+        except self._zlib.error:
+            if self.encoding == "deflate" and not self._raw_deflate:  # servers that send raw deflate
+                self._raw_deflate = True
+                self._obj = self._new()
+                return self.feed(chunk, room)
+            self.failed = True  # corrupt: keep the raw bytes, as a client would show them
+            return chunk[:room]
+
+
+def _read_body(response: httpx.Response, cap: int) -> tuple[bytes, int, bool]:
+    """(body, bytes read after decoding, truncated): at most `cap` bytes; the rest is never read or decoded."""
+    decoder = _BodyDecoder(response.headers.get("content-encoding", ""))
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_raw():
+        if deadline.expired():
+            raise _DeadlinePassed()
+        data = decoder.feed(chunk, cap + 1 - size)
+        chunks.append(data)
+        size += len(data)
+        if size > cap:
+            return b"".join(chunks)[:cap], size, True
+    return b"".join(chunks), size, False
+
+
+def _trace_body(body: bytes, content_type: str, show: bool) -> str | None:
+    """What --trace and the HAR show of a body: redacted as a whole first, then cut to TRACE_BODY_CAP."""
+    if not body:
+        return None
+    if b"\x00" in body[:1024]:
+        return f"({len(body)} bytes of binary data)"
+    text = redact.printable(redact.body(body.decode("utf-8", "replace"), content_type, show) or "")
+    return text if len(text) <= TRACE_BODY_CAP else text[:TRACE_BODY_CAP] + f"… ({len(text)} characters in all)"
+
+
+# --- transport diagnostics (used by steps to explain a failure; never on the happy path) --------------------------
+
+def proxy_for(url: str) -> str | None:
+    """The proxy httpx would use for this URL, from the environment (None when direct)."""
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    if not proxies:
+        return None
+    host = (urlsplit(url).hostname or "").lower()
+    if urllib.request.proxy_bypass_environment(host, proxies):
+        return None
+    return proxies.get(urlsplit(url).scheme) or proxies.get("all")
+
+
+def resolves(host: str) -> str | None:
+    """None when `host` resolves, else the resolver's error text."""
+    try:
+        socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError) as e:
+        return str(e)
+    return None
+
+
+def peer_certificate(url: str, timeout: float = 5.0) -> dict | None:
+    """What the server at `url` presents, read without verifying (to explain a verification failure).
+
+    Returns subject CN, SANs, issuer, validity and the IP connected to; None when it cannot be read."""
+    from cryptography import x509
+
+    _, host, port = origin(url)
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            ip = raw.getpeername()[0]
+            sni = None if _is_ip(host) else host
+            with ctx.wrap_socket(raw, server_hostname=sni) as tls:
+                der = tls.getpeercert(binary_form=True)
+    except (OSError, ssl.SSLError, ValueError):
+        return None
+    if not der:
+        return None
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return None
+
+    def cn(name: x509.Name) -> str:
+        attrs = name.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+        return str(attrs[0].value) if attrs else ""
+
+    sans: list[str] = []
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        sans = [str(n) for n in ext.get_values_for_type(x509.DNSName)] + \
+               [str(n) for n in ext.get_values_for_type(x509.IPAddress)]
+    except x509.ExtensionNotFound:
+        pass
+    return {"subject_cn": cn(cert.subject), "sans": sans, "issuer": cn(cert.issuer) or cert.issuer.rfc4514_string(),
+            "not_before": cert.not_valid_before_utc.strftime("%Y-%m-%d %H:%M UTC"),
+            "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC"), "ip": ip}
+
+
+def plain_http_answer(url: str, timeout: float = 5.0) -> str | None:
+    """Send a plain-HTTP request to the host:port of `url`; return the status line if an HTTP server answers."""
+    _, host, port = origin(url)
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as s:
+            s.sendall(f"GET /v2/ HTTP/1.1\r\nHost: {host_port(url)}\r\nUser-Agent: {USER_AGENT}\r\n"
+                      "Connection: close\r\n\r\n".encode())
+            data = s.recv(256)
+    except OSError:
+        return None
+    line = data.split(b"\r\n", 1)[0].decode("latin-1", "replace")
+    return line if line.startswith("HTTP/") else None
+
+
+def _is_ip(host: str) -> bool:
+    import ipaddress
 
     try:
-        if encoding == "gzip":
-            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
-        if encoding == "deflate":
-            return zlib.decompress(body)
-    except zlib.error:
-        return body
-    return body
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+def certs_dir_report(roots: Iterable[Path], hostport: str) -> list[str]:
+    """What the docker-style certificate directories hold for `hostport`, and near misses (wrong or missing port)."""
+    host = hostport.rsplit(":", 1)[0] if not hostport.endswith("]") else hostport
+    notes: list[str] = []
+    for root in roots:
+        try:
+            if not root.is_dir():
+                continue
+            if (root / hostport).is_dir():
+                files = sorted(f.name for f in (root / hostport).iterdir())
+                notes.append(f"certs.d: {root / hostport} holds {', '.join(files) or 'nothing'}")
+                continue
+            for d in sorted(root.iterdir()):
+                if d.is_dir() and d.name != hostport and (d.name == host or d.name.startswith(host + ":")):
+                    notes.append(f"{d} exists but the registry is {hostport}: docker looks only in "
+                                 f"{root / hostport} and ignores {d.name}/ (the directory name must be exactly "
+                                 "host:port)")
+        except OSError:
+            continue
+    return notes

@@ -39,6 +39,13 @@ class Exchange:
     response_body: str | None = None
     error: str | None = None
     started: float = 0.0  # unix time
+    # For --trace and --trace-file (HAR); not part of the JSON report.
+    http_version: str = ""  # "HTTP/1.1"
+    reason: str = ""  # "Unauthorized"
+    response_size: int | None = None  # body bytes read (after decoding), before the trace cap
+    truncated: bool = False  # the body was longer than what regauth reads
+    wait_ms: float | None = None  # until the response headers arrived
+    request_body_size: int = 0
 
     def to_json(self, full: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {"method": self.method, "url": self.url, "status": self.status,

@@ -23,7 +23,8 @@ def run(check: Check) -> StepResult:
         with check.shared.lock(("credentials", key)):
             found = check.shared.credentials.get(key)
             if found is None:  # helpers run once per registry and repository in a run
-                found = check.shared.credentials[key] = lookup(*key, check.options.credentials)
+                found = check.shared.credentials[key] = lookup(*key, check.options.credentials,
+                                                               ask=check.shared.credential_helper)
     check.result.diagnoses.extend(found.diagnoses)
     check.credential = found.credential
     details = {"candidates": [c.to_json() for c in found.candidates], "tools": found.tools}

@@ -14,6 +14,17 @@ from regauth.report import StepResult
 LEEWAY = 60  # distribution's leeway on exp/nbf
 
 
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")  # NaN/Infinity: Python reads them, Go (distribution) does not
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text} is out of range")  # Go's decoder refuses it too
+    return value
+
+
 def _b64(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
@@ -25,14 +36,14 @@ def decode(token: str) -> tuple[dict, dict] | None:
     if len(parts) != 3:
         return None
     try:
-        header = json.loads(_b64(parts[0]))
-    except ValueError:
+        header = json.loads(_b64(parts[0]), parse_constant=_reject_constant, parse_float=_finite)
+    except (ValueError, RecursionError):
         return None
     if not isinstance(header, dict) or "alg" not in header:
         return None
     try:
-        claims = json.loads(_b64(parts[1]))
-    except ValueError as e:
+        claims = json.loads(_b64(parts[1]), parse_constant=_reject_constant, parse_float=_finite)
+    except (ValueError, RecursionError) as e:
         raise ValueError(f"the claims segment does not decode: {e}") from None
     if not isinstance(claims, dict):
         raise ValueError("the claims segment is not a JSON object")
@@ -40,15 +51,18 @@ def decode(token: str) -> tuple[dict, dict] | None:
 
 
 def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (OverflowError, OSError, ValueError):  # a hostile or broken token service's number
+        return f"{ts} (not a representable date)"
 
 
 def run(check: Check) -> StepResult:
     token = check.token
     if token is None:
         return StepResult("jwt", "skip", "no bearer token")
-    try:
-        decoded = decode(token.value)
+    try:  # checks that reuse a cached token share one decoding
+        decoded = check.shared.memo(("jwt", token.value), lambda: decode(token.value))
     except ValueError as e:
         check.add("jwt.malformed", f"the token looks like a JWT but {e}",
                   "the token service produces broken tokens, or something rewrote the token in transit")
@@ -57,7 +71,7 @@ def run(check: Check) -> StepResult:
         check.add("jwt.opaque", "the token is opaque (not a JWT): what it grants cannot be checked client-side",
                   "nothing to fix: registries such as GHCR, GCR and Artifact Registry issue opaque tokens")
         return StepResult("jwt", "ok", "opaque token (not a JWT)", details={"jwt": False})
-    header, claims = decoded
+    header, claims = dict(decoded[0]), dict(decoded[1])  # copies: the decoding is shared
     result = StepResult("jwt", "ok", "", details={"jwt": True, "header": header, "claims": _safe(claims)})
     _check_header(check, header, result)
     _check_time(check, claims, result)
@@ -103,26 +117,47 @@ def _check_time(check: Check, claims: dict, result: StepResult) -> None:
                       "sync the clock (NTP) on this machine or on the server")
     exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
     ref_now = server or local
+    basis = "the registry's Date header" if server else "the local clock"
     if not isinstance(exp, (int, float)):
         check.add("jwt.expired", "the token has no exp claim: distribution treats it as expired",
                   "configure the token service to set exp")
         return
-    result.facts.append(f"valid until {_when(exp)} ({int(exp - ref_now)} s from the server's now)")
+    token = check.token
+    lifetime = f"expires in {int(exp - ref_now)} s" if exp >= ref_now else f"expired {int(ref_now - exp)} s ago"
+    result.facts.append(f"valid until {_when(exp)} ({lifetime} by {basis})"
+                        + (f"; token response: expires_in {token.expires_in} s" if token and token.expires_in
+                           is not None else ""))
+    if token and token.expires_in is not None and isinstance(iat, (int, float)):
+        claimed = (token.issued_at or iat) + max(token.expires_in, 60)
+        if abs(claimed - exp) > LEEWAY:
+            result.facts.append(f"the response says the token lasts until {_when(claimed)}, its exp says "
+                                f"{_when(exp)}: clients trust expires_in and may reuse an expired token")
     if ref_now > exp + LEEWAY or local > exp + LEEWAY:
-        basis = "the server's Date" if ref_now > exp + LEEWAY else "the local clock"
+        which = basis if ref_now > exp + LEEWAY else "the local clock"
         check.add("jwt.expired", f"the token expired at {_when(exp)}, {int(max(ref_now, local) - exp)} s ago by "
-                  f"{basis}", "if the token is fresh from the token service, its clock is wrong; otherwise a stale "
-                  "token was cached: fetch a new one")
+                  f"{which} (registries allow {LEEWAY} s of leeway)", "if the token is fresh from the token "
+                  "service, its clock is wrong (check NTP there); otherwise a stale token was cached: fetch a new one")
+    elif ref_now > exp:
+        result.facts.append(f"the token is already {int(ref_now - exp)} s past its exp by {basis}: accepted only "
+                            f"thanks to the registry's {LEEWAY} s leeway, and it will be refused within "
+                            f"{int(exp + LEEWAY - ref_now)} s — clients must fetch a new token, not reuse it")
     for name, value in (("nbf", nbf), ("iat", iat)):
-        if isinstance(value, (int, float)) and value - LEEWAY > ref_now:
+        if not isinstance(value, (int, float)):
+            continue
+        if value - LEEWAY > ref_now:
             check.add("jwt.not-yet-valid", f"the token's {name} is {_when(value)}, {int(value - ref_now)} s in the "
-                      "future of the registry's clock: the token service's clock runs ahead",
-                      "sync the clocks (NTP) of the token service and the registry")
+                      f"future of {basis}: the token service's clock runs ahead (registries allow {LEEWAY} s)",
+                      "sync the clocks (NTP) of the token service and the registry; until then, tokens are refused")
             break
+        if name == "nbf" and server and value > server + 1:
+            result.facts.append(f"nbf is {int(value - server)} s after the registry's clock (Date header): within "
+                                f"distribution's {LEEWAY} s leeway, but a registry node without leeway (or with a "
+                                "slower clock) answers 401 until then — token service and registry clocks disagree")
 
 
 def _check_audience(check: Check, claims: dict, result: StepResult) -> None:
     service = check.challenge.service if check.challenge else None
+    repo_service = check.repo_challenge.service if check.repo_challenge else None
     aud = claims.get("aud")
     auds = aud if isinstance(aud, list) else [aud] if aud is not None else []
     if service and service not in auds:
@@ -130,6 +165,11 @@ def _check_audience(check: Check, claims: dict, result: StepResult) -> None:
                   f"service {service!r}: the registry will reject it as invalid_token",
                   "make the token service issue tokens for the registry's service name (or fix the registry's "
                   "auth.token.service)")
+    elif not service and repo_service and repo_service not in auds:
+        check.add("jwt.audience-mismatch", f"the token's aud is {aud!r}: the /v2/ challenge carried no service, so "
+                  f"the token request had none, but the repository's challenge names service {repo_service!r}, "
+                  "which the registry will expect", f"make the registry send service={repo_service!r} on /v2/ too, "
+                  "or make the token service default to it when a request has no service")
 
 
 def _check_access(check: Check, claims: dict, result: StepResult) -> None:
@@ -141,14 +181,29 @@ def _check_access(check: Check, claims: dict, result: StepResult) -> None:
     if not isinstance(access, list):
         result.facts.append("no access claim: what the token grants cannot be checked")
         return
-    granted = [f"{a.get('type')}:{a.get('name')}:{','.join(a.get('actions'))}" for a in access
-               if isinstance(a, dict) and a.get("actions")]
+    granted = [f"{a.get('type')}:{a.get('name')}:{','.join(str(x) for x in a.get('actions'))}" for a in access
+               if isinstance(a, dict) and isinstance(a.get("actions"), list) and a.get("actions")]
     result.details["granted"] = granted
-    for text in check.scopes:
+    requested = check.scopes + [s for s in check.extra_scopes if s not in check.scopes]
+    named = {a.get("name") for a in access if isinstance(a, dict) and isinstance(a.get("name"), str)}
+    dropped = [s for s in requested if parse_scope(s).name not in named]
+    if len(requested) > 1 and dropped and len(dropped) < len(requested):
+        check.add("jwt.insufficient-access", f"requested {len(requested)} resources, the token covers "
+                  f"{len(requested) - len(dropped)}: nothing at all about "
+                  f"{', '.join(parse_scope(s).name for s in dropped)} — the token service keeps only one of the "
+                  "repeated scope parameters", "fix the token service to honour every scope parameter (the spec "
+                  "repeats `scope` once per resource)", severity="warning")
+    for text in requested:
         wanted = parse_scope(text)
+        needed = text in check.scopes
         missing = missing_actions(access, wanted)
         if not missing:
             result.facts.append(f"grants {','.join(wanted.actions)} on {wanted.name}")
+            continue
+        if not needed:
+            if text not in dropped:
+                result.facts.append(f"the challenge also asked for {text}; the token lacks {','.join(missing)} "
+                                    "there (not needed for this pull)")
             continue
         if len(missing) == len(wanted.actions):
             _no_access(check, wanted, granted, claims)
@@ -166,17 +221,48 @@ def _subject(check: Check, claims: dict) -> str:
     return repr(claims.get("sub") or cred.username)
 
 
-def _no_access(check: Check, wanted: Any, granted: list[str], claims: dict) -> None:
-    name = wanted.name
+def _name_hints(check: Check, name: str, granted_names: list[str]) -> list[str]:
+    """Why the name may be wrong: library/ prefix, case, a near name the token does grant."""
+    import difflib
+
     hints = []
-    anonymous = check.credential is None or check.credential.anonymous
-    if name.startswith("library/") and check.ref and not check.ref.is_docker_hub:
+    hub = bool(check.ref and check.ref.is_docker_hub)
+    if name.startswith("library/") and not hub:
         hints.append(f"'library/' is a Docker Hub convention: on {check.registry} the name may be "
                      f"'{name[len('library/'):]}'")
+    elif "/" not in name and not hub:
+        hints.append(f"'{name}' has a single path component: Docker Hub keeps official images under library/ "
+                     f"('library/{name}'), and a proxy or mirror in front of Docker Hub must add that prefix itself")
+    same_case = [g for g in granted_names if g != name and g.lower() == name.lower()]
+    if same_case:
+        hints.append(f"the token grants {same_case[0]!r}, which differs only in case: repository names are "
+                     "case-sensitive")
+    else:
+        near = difflib.get_close_matches(name, [g for g in granted_names if g != name], n=2, cutoff=0.6)
+        if near:
+            hints.append(f"did you mean {' or '.join(repr(n) for n in near)}? the token grants access there")
+    return hints
+
+
+def _no_access(check: Check, wanted: Any, granted: list[str], claims: dict) -> None:
+    name = wanted.name
+    anonymous = check.credential is None or check.credential.anonymous
+    hints = _name_hints(check, name, [g.rsplit(":", 1)[0].split(":", 1)[1] for g in granted])
     what = f"it grants {', '.join(granted)}" if granted else "it grants nothing at all"
-    message = (f"the token grants no {','.join(wanted.actions)} on {name} for {_subject(check, claims)}; {what}"
-               + (f" ({'; '.join(hints)})" if hints else ""))
-    if anonymous:
+    silent_anonymous = not anonymous and not claims.get("sub")
+    if silent_anonymous:
+        who = (f"the credentials of {check.credential.username!r} were sent, but the token has no subject: the "
+               "token service did not accept them and silently issued an anonymous token")
+    elif anonymous:
+        who = "the request was anonymous (no credentials found)"
+    else:
+        who = f"the token is for {claims.get('sub')!r}"
+    message = (f"the token grants no {','.join(wanted.actions)} on {name} for {_subject(check, claims)}; {what}; "
+               f"{who}" + (f" ({'; '.join(hints)})" if hints else ""))
+    if silent_anonymous:
+        fix = f"check the username and password of {check.credential.username!r}: the token service treats " \
+              "them as wrong (Harbor and others fall back to anonymous instead of answering 401)"
+    elif anonymous:
         fix = f"log in to {check.registry} (or pass --username and --password-stdin): the repository is private " \
               "or does not exist"
     else:

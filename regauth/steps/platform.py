@@ -59,7 +59,7 @@ def run(check: Check) -> StepResult:
         return result
     try:
         check.image_manifest = json.loads(resp.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         check.image_manifest = {}
     result.details = {**details, **inner.details}
     result.summary = f"{wanted} → {digest[:19]}… (of {len(available)} platforms)"
