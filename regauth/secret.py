@@ -7,6 +7,33 @@ SHA-256 fingerprint, so two runs can be compared without showing the value.
 from __future__ import annotations
 
 import hashlib
+import threading
+
+#: Secrets shorter than this are not scrubbed from free text (too likely to match ordinary words); the structured
+#: redaction of headers, fields and parameters still applies to them.
+MIN_SCRUB_LENGTH = 6
+_known: set[str] = set()
+_known_lock = threading.Lock()
+
+
+def remember(value: str | bytes) -> None:
+    """Record a secret value so that `redact.scrub` removes it from any text regauth outputs later."""
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    if isinstance(text, str) and len(text.strip()) >= MIN_SCRUB_LENGTH:
+        with _known_lock:
+            _known.add(text)
+
+
+def forget_all() -> None:
+    """Drop every remembered secret (tests: one process runs many independent checks)."""
+    with _known_lock:
+        _known.clear()
+
+
+def known_secrets() -> frozenset[str]:
+    """Every secret value seen so far in this process (for the last-line scrub of outputs)."""
+    with _known_lock:
+        return frozenset(_known)
 
 
 def fingerprint(value: str | bytes) -> str:
@@ -16,7 +43,8 @@ def fingerprint(value: str | bytes) -> str:
 
 
 def redacted(value: str | bytes) -> str:
-    """The text shown instead of a secret."""
+    """The text shown instead of a secret (the value is remembered, so it is scrubbed from every output)."""
+    remember(value)
     return f"<redacted {fingerprint(value)}>"
 
 
@@ -27,6 +55,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        remember(value)
 
     def reveal(self) -> str:
         return self._value

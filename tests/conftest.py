@@ -64,6 +64,16 @@ def pytest_collection_modifyitems(config, items):
 # --------------------------------------------------------------------------- base fixtures
 
 
+@pytest.fixture(autouse=True)
+def _forget_secrets():
+    """Each test starts with an empty secret registry (`regauth.secret.remember`): a CLI run is one process per
+    command, but the in-process tests share one, and the last-line scrub must not see another test's values."""
+    from regauth.secret import forget_all
+
+    forget_all()
+    yield
+
+
 @pytest.fixture(scope="session")
 def tier_dir(tmp_path_factory):
     """Session work directory of the tier (PKI, layout, registries)."""

@@ -78,7 +78,7 @@ def get(name: str, server: str, timeout: float, env: Mapping[str, str]) -> Helpe
         return HelperResult(prog, "failed", detail=_failure(code, out, err, ()))
     try:
         data = json.loads(out)
-    except ValueError:
+    except (ValueError, RecursionError):
         return HelperResult(prog, "failed", detail="exited 0 but did not print JSON")
     if not isinstance(data, dict) or not isinstance(data.get("Secret"), str):
         return HelperResult(prog, "failed", detail="printed JSON without a \"Secret\" string")
@@ -108,21 +108,42 @@ def _run(name: str, action: str, stdin: str, timeout: float,
     path = find(name, env)
     if path is None:
         return HelperResult(prog, "missing", detail=f"{prog} is not on PATH ({search_path(env) or 'empty'})")
+    from regauth import deadline
+
+    left = deadline.remaining()  # the check's overall deadline bounds helpers too
+    limit = f"within {timeout:g} s"
+    if left is not None and left < timeout:
+        timeout, limit = max(left, 0.01), f"before the check's deadline ({deadline.total():g} s)"
     try:
+        # its own process group, so that a timeout kills whatever the helper started as well
         proc = subprocess.Popen([path, action], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=None if env is os.environ else dict(env))
+                                stderr=subprocess.PIPE, env=None if env is os.environ else dict(env),
+                                start_new_session=hasattr(os, "killpg"))
     except OSError as exc:
         return HelperResult(prog, "failed", detail=f"could not be started ({exc.strerror or exc})")
     try:
         out, err = proc.communicate(stdin.encode(), timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _kill(proc)
         try:
             proc.communicate(timeout=1)
         except subprocess.TimeoutExpired:
-            pass  # a grandchild still holds the pipes; give up on them
-        return HelperResult(prog, "failed", detail=f"did not answer `{action}` within {timeout:g} s and was killed")
+            pass  # something outside the group still holds the pipes; give up on them
+        return HelperResult(prog, "failed", detail=f"did not answer `{action}` {limit} and was killed")
     return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    """Kill the helper and every process it started (its process group), or at least the helper."""
+    if hasattr(os, "killpg"):
+        import signal
+
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+            return
+        except OSError:
+            pass
+    proc.kill()
 
 
 def _failure(code: int, out: str, err: str, known: tuple[str, ...]) -> str:

@@ -131,6 +131,8 @@ def _read(path: Path) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}); fix it first") from exc
+    except RecursionError:
+        raise ValueError(f"{path} is JSON nested too deeply to read; fix it first") from None
     if not isinstance(data, dict):
         raise ValueError(f"{path} is not a JSON object")
     if data.get("auths") is None:
