@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 import json
+from typing import TextIO
 
 from regauth.report import Report
+
+_FLUSH_EVERY = 8192  # encoder chunks
 
 
 def render(report: Report) -> str:
     return json.dumps(report.to_json(), indent=2, default=str)
+
+
+def write(report: Report, stream: TextIO) -> None:
+    """`render(report)` and a newline, written while it is encoded: the text of a big batch's report never sits in
+    memory whole (nor the encoder's hundreds of thousands of pieces of it)."""
+    pieces: list[str] = []
+    for piece in json.JSONEncoder(indent=2, default=str).iterencode(report.to_json()):
+        pieces.append(piece)
+        if len(pieces) >= _FLUSH_EVERY:
+            stream.write("".join(pieces))
+            pieces.clear()
+    pieces.append("\n")
+    stream.write("".join(pieces))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from regauth.report import CheckResult, Report
 
@@ -23,52 +22,64 @@ def render(report: Report, console: Console, verbose: bool = False, quiet: bool 
 
 
 def render_check(result: CheckResult, console: Console, verbose: bool = False) -> None:
+    # one print per check, not per line: rich's per-call cost dominates a batch's text view otherwise
+    console.print("\n".join(check_lines(result, verbose)) + "\n")
+
+
+def check_lines(result: CheckResult, verbose: bool = False) -> list[str]:
+    """The markup lines of one check: heading, steps with their facts, verdict and diagnoses."""
     title = result.target.get("registry") if result.target and not result.target.get("repository") else None
     heading = result.extra.get("label") or result.input
-    console.print(f"[bold]{escape(heading)}[/bold]" + (f" [dim]({escape(title)})[/dim]" if title else ""))
+    lines = [f"[bold]{escape(heading)}[/bold]" + (f" [dim]({escape(title)})[/dim]" if title else "")]
     width = max((len(s.name) for s in result.steps), default=8)
     failed_at = next((i for i, s in enumerate(result.steps) if s.status == "fail"), None)
     for i, step in enumerate(result.steps):
         if failed_at is not None and i > failed_at:
             rest = ", ".join(s.name for s in result.steps[i:])
-            console.print(f"  [dim]· {rest}: skipped[/dim]", highlight=False)
+            lines.append(f"  [dim]· {rest}: skipped[/dim]")
             break
         icon, style = ICONS[step.status]
-        console.print(f"  [{style}]{icon}[/{style}] {step.name:<{width}}  {escape(step.summary)}",
-                      style="dim" if step.status == "skip" else None, highlight=False)
+        line = f"  [{style}]{icon}[/{style}] {step.name:<{width}}  {escape(step.summary)}"
+        lines.append(f"[dim]{line}[/dim]" if step.status == "skip" else line)
         if step.status != "skip":
             for fact in step.facts:
-                console.print(f"      [dim]{escape(fact)}[/dim]", highlight=False)
+                lines.append(f"      [dim]{escape(fact)}[/dim]")
             if verbose:
                 for ex in step.http:
                     status = ex.status if ex.status is not None else ex.error
-                    console.print(f"      [dim]{ex.method} {escape(ex.url)} → {status} "
-                                  f"({ex.duration_ms:.0f} ms)[/dim]", highlight=False)
-    render_verdict(result, console)
-    console.print()
+                    lines.append(f"      [dim]{ex.method} {escape(ex.url)} → {status} "
+                                 f"({ex.duration_ms:.0f} ms)[/dim]")
+    return lines + verdict_lines(result)
 
 
 def render_verdict(result: CheckResult, console: Console, quiet: bool = False) -> None:
+    console.print("\n".join(verdict_lines(result, quiet)))
+
+
+def verdict_lines(result: CheckResult, quiet: bool = False) -> list[str]:
+    lines = []
     if result.ok:
-        console.print(f"[bold green]✔ OK[/bold green]" + (f" {escape(result.input)}" if quiet else ""),
-                      highlight=False)
+        lines.append(f"[bold green]✔ OK[/bold green]" + (f" {escape(result.input)}" if quiet else ""))
     else:
         first = next((d for d in result.diagnoses if d.severity == "error"), None)
         code = f": {first.code}" if first else ""
-        console.print(f"[bold red]✘ FAILED at {result.failed_step}{code}[/bold red]"
-                      + (f" {escape(result.input)}" if quiet else ""), highlight=False)
+        lines.append(f"[bold red]✘ FAILED at {result.failed_step}{code}[/bold red]"
+                     + (f" {escape(result.input)}" if quiet else ""))
     order = {"error": 0, "warning": 1, "info": 2}
     shown = sorted((d for d in result.diagnoses if not quiet or d.severity == "error"),
                    key=lambda d: order[d.severity])
     for d in shown:
         style = SEVERITY[d.severity]
-        console.print(f"  [{style}]{d.severity} {d.code}[/{style}]: {escape(d.message)}", highlight=False)
-        console.print(f"    [bold]fix:[/bold] {escape(d.fix)}", highlight=False)
+        lines.append(f"  [{style}]{d.severity} {d.code}[/{style}]: {escape(d.message)}")
+        lines.append(f"    [bold]fix:[/bold] {escape(d.fix)}")
         if d.severity == "error":
-            console.print(f"    [dim]docs: {d.docs}[/dim]", highlight=False)
+            lines.append(f"    [dim]docs: {d.docs}[/dim]")
+    return lines
 
 
 def render_summary(report: Report, console: Console) -> None:
+    from rich.table import Table  # only a batch has a summary: one image does not pay for the import
+
     table = Table(title="Summary", show_lines=False)
     for col in ("image", "verdict", "failed step", "code"):
         table.add_column(col)
