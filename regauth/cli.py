@@ -132,8 +132,11 @@ def _console(no_color: bool, stderr: bool = False):
     from rich.console import Console
 
     # emoji=False: text from registries is printed as sent (":x:" stays ":x:"), and rich's emoji table not loaded
+    # CI logs are not 80 columns wide: off a terminal, tables get room instead of folding references
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream is not None and stream.isatty() or os.environ.get("COLUMNS") else 160
     return Console(stderr=stderr, no_color=no_color or bool(os.environ.get("NO_COLOR")), highlight=False,
-                   soft_wrap=True, emoji=False)
+                   soft_wrap=True, emoji=False, width=width)
 
 
 def _exit_code(report: Report, strict: bool) -> int:

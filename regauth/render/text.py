@@ -81,8 +81,9 @@ def render_summary(report: Report, console: Console) -> None:
     from rich.table import Table  # only a batch has a summary: one image does not pay for the import
 
     table = Table(title="Summary", show_lines=False)
-    for col in ("image", "verdict", "failed step", "code"):
-        table.add_column(col)
+    table.add_column("image", overflow="fold")  # never cut a reference: it is what people copy
+    for col in ("verdict", "failed step", "code"):
+        table.add_column(col, no_wrap=True)
     for r in report.results:
         first = next((d.code for d in r.diagnoses if d.severity == "error"), "")
         verdict = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"

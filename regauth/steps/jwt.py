@@ -250,14 +250,9 @@ def _no_access(check: Check, wanted: Any, granted: list[str], claims: dict) -> N
     hints = _name_hints(check, name, [g.rsplit(":", 1)[0].split(":", 1)[1] for g in granted])
     what = f"it grants {', '.join(granted)}" if granted else "it grants nothing at all"
     silent_anonymous = not anonymous and not claims.get("sub")
-    if silent_anonymous:
-        who = (f"the credentials of {check.credential.username!r} were sent, but the token has no subject: the "
-               "token service did not accept them and silently issued an anonymous token")
-    elif anonymous:
-        who = "the request was anonymous (no credentials found)"
-    else:
-        who = f"the token is for {claims.get('sub')!r}"
-    message = (f"the token grants no {','.join(wanted.actions)} on {name} for {_subject(check, claims)}; {what}; "
+    who = (f"; the credentials of {check.credential.username!r} were sent, but the token has no subject: the "
+           "token service did not accept them and silently issued an anonymous token") if silent_anonymous else ""
+    message = (f"the token grants no {','.join(wanted.actions)} on {name} for {_subject(check, claims)}; {what}"
                f"{who}" + (f" ({'; '.join(hints)})" if hints else ""))
     if silent_anonymous:
         fix = f"check the username and password of {check.credential.username!r}: the token service treats " \
