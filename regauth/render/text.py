@@ -59,7 +59,7 @@ def render_verdict(result: CheckResult, console: Console, quiet: bool = False) -
 def verdict_lines(result: CheckResult, quiet: bool = False) -> list[str]:
     lines = []
     if result.ok:
-        lines.append(f"[bold green]✔ OK[/bold green]" + (f" {escape(result.input)}" if quiet else ""))
+        lines.append("[bold green]✔ OK[/bold green]" + (f" {escape(result.input)}" if quiet else ""))
     else:
         first = next((d for d in result.diagnoses if d.severity == "error"), None)
         code = f": {first.code}" if first else ""

@@ -153,7 +153,7 @@ def _refresh_and_retry(check: Check, url: str, resp: Response, expired: tuple[fl
     result.http.extend(again.exchanges)
     outcome = f"the retry with a new token got {again.status}"
     if again.status in (200, 206):
-        check.add("blob.token-expired", f"the blob request got 401" + (f" error={error}" if error else "")
+        check.add("blob.token-expired", "the blob request got 401" + (f" error={error}" if error else "")
                   + f": the token had expired {seconds:.0f} s earlier by {basis}; {outcome} — clients that reuse "
                   "one token for a whole pull fail mid-transfer", "nothing to fix for regauth; clients must "
                   "re-run the token request when the token's expires_in/exp has passed (and on 401), then retry")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.cli import pull_check, regauth, transport_flags
+from tests.support.cli import pull_check, regauth
 from tests.support.skopeo import skopeo_inspect
 from tests.support.users import ADMIN, ALICE, BOB, CAROL
 

@@ -42,10 +42,11 @@ import ssl
 import threading
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Callable
 
+from .loopback import Listener, LoopbackServer
 from .pki import CertPair
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "te",
@@ -212,21 +213,11 @@ class Seen:
 # --------------------------------------------------------------------------- server
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
-
-    def __init__(self, addr, handler, proxy: "FaultProxy"):
-        super().__init__(addr, handler)
-        self.proxy = proxy
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "regauth-faultproxy/1.0"
     timeout = 30
-    server: _Server
+    server: LoopbackServer
 
     def log_message(self, format, *args):  # noqa: A002
         pass
@@ -238,12 +229,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def _dispatch(self):
-        self.server.proxy._handle(self)
+        self.server.owner._handle(self)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
     def do_CONNECT(self):
-        self.server.proxy._tunnel(self)
+        self.server.owner._tunnel(self)
 
 
 class FaultProxy:
@@ -261,8 +252,7 @@ class FaultProxy:
         self.forwarded: list[str] = []  # forward-proxy requests and CONNECT tunnels: "GET http://…", "CONNECT h:p"
         self.tokens_via_proxy = True
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._listener: Listener | None = None
         self.port: int | None = None
         self._upstream_ctx = ssl.create_default_context()
         if registry is not None and registry.tls and registry.ca_file:
@@ -271,29 +261,15 @@ class FaultProxy:
     # ----------------------------------------------------------- lifecycle
 
     def start(self) -> "FaultProxy":
-        server = _Server(("127.0.0.1", 0), _Handler, self)
-        if self.tls_pair is not None:
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(str(self.tls_pair.cert), str(self.tls_pair.key))
-            if self.client_ca is not None:
-                ctx.verify_mode = ssl.CERT_REQUIRED
-                ctx.load_verify_locations(cafile=str(self.client_ca))
-            server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"{self.name}-{self.port}", daemon=True)
-        self._thread.start()
+        tls = (self.tls_pair.cert, self.tls_pair.key) if self.tls_pair is not None else None
+        self._listener = Listener(_Handler, self, self.name, tls, self.client_ca)
+        self.port = self._listener.port
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
 
     def __enter__(self) -> "FaultProxy":
         return self.start()

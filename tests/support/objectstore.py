@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import ssl
 import threading
 import urllib.parse
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
+from .loopback import Listener, LoopbackServer
 from .pki import CertPair
 
 ONE_AUTH = ("Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string "
@@ -52,26 +52,17 @@ def _xml_error(code: str, message: str) -> bytes:
             f"<RequestId>{secrets.token_hex(8).upper()}</RequestId></Error>").encode()
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, addr, handler, store: "ObjectStore"):
-        super().__init__(addr, handler)
-        self.store = store
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "AmazonS3"
     timeout = 30
-    server: _Server
+    server: LoopbackServer
 
     def log_message(self, format, *args):  # noqa: A002
         pass
 
     def do_GET(self):
-        self.server.store._handle(self)
+        self.server.owner._handle(self)
 
     do_HEAD = do_PUT = do_POST = do_DELETE = do_GET
 
@@ -86,31 +77,19 @@ class ObjectStore:
         self._objects: dict[str, _Object] = {}
         self._requests: list[StoreRequest] = []
         self._lock = threading.Lock()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._listener: Listener | None = None
         self.port: int | None = None
 
     def start(self) -> "ObjectStore":
-        server = _Server(("127.0.0.1", 0), _Handler, self)
-        if self.tls_pair is not None:
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(str(self.tls_pair.cert), str(self.tls_pair.key))
-            server.socket = ctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-        self._server = server
-        self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"objectstore-{self.port}", daemon=True)
-        self._thread.start()
+        tls = (self.tls_pair.cert, self.tls_pair.key) if self.tls_pair is not None else None
+        self._listener = Listener(_Handler, self, "objectstore", tls)
+        self.port = self._listener.port
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        if self._listener is not None:
+            self._listener.stop()
+            self._listener = None
 
     def __enter__(self) -> "ObjectStore":
         return self.start()

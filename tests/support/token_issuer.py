@@ -28,12 +28,11 @@ import fnmatch
 import hashlib
 import json
 import secrets
-import ssl
 import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from .loopback import Listener, LoopbackServer
 from .pki import libtrust_kid
 from .users import ANONYMOUS, ISSUER, SERVICE, USERS
 
@@ -207,34 +207,24 @@ def _rfc3339(ts: float) -> str:
 # --------------------------------------------------------------------------- HTTP
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, addr, handler, issuer: "TokenIssuer", scheme: str):
-        super().__init__(addr, handler)
-        self.issuer = issuer
-        self.scheme = scheme
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like real token services
     server_version = "regauth-test-issuer/1.0"
     timeout = 30  # close idle keep-alive connections eventually
 
-    server: _Server
+    server: LoopbackServer
 
     def log_message(self, format, *args):  # noqa: A002 - silence stderr logging
         pass
 
     def do_GET(self):
-        self.server.issuer._handle(self, "GET")
+        self.server.owner._handle(self, "GET")
 
     def do_POST(self):
-        self.server.issuer._handle(self, "POST")
+        self.server.owner._handle(self, "POST")
 
     def _other(self):
-        self.server.issuer._handle(self, self.command)
+        self.server.owner._handle(self, self.command)
 
     do_PUT = do_DELETE = do_PATCH = do_HEAD = _other
 
@@ -281,8 +271,7 @@ class TokenIssuer:
         self._lock = threading.Lock()
         self._requests: list[TokenRequest] = []
         self._refresh_tokens: dict[str, tuple[str, str]] = {}  # token → (user, service)
-        self._servers: list[_Server] = []
-        self._threads: list[threading.Thread] = []
+        self._listeners: list[Listener] = []
         self.port: int | None = None
         self.https_port: int | None = None
 
@@ -290,33 +279,18 @@ class TokenIssuer:
 
     def start(self) -> "TokenIssuer":
         """Start the HTTP (and HTTPS, if configured) listeners on 127.0.0.1."""
-        plain = _Server(("127.0.0.1", 0), _Handler, self, "http")
-        self._serve(plain)
-        self.port = plain.server_address[1]
+        self._listeners.append(Listener(_Handler, self, "token-issuer-http"))
+        self.port = self._listeners[-1].port
         if self._tls:
-            secure = _Server(("127.0.0.1", 0), _Handler, self, "https")
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(str(self._tls[0]), str(self._tls[1]))
-            secure.socket = ctx.wrap_socket(secure.socket, server_side=True)
-            self._serve(secure)
-            self.https_port = secure.server_address[1]
+            self._listeners.append(Listener(_Handler, self, "token-issuer-https", self._tls, lazy_handshake=False))
+            self.https_port = self._listeners[-1].port
         return self
-
-    def _serve(self, server: _Server) -> None:
-        t = threading.Thread(target=server.serve_forever, name=f"token-issuer-{server.scheme}", daemon=True)
-        t.start()
-        self._servers.append(server)
-        self._threads.append(t)
 
     def stop(self) -> None:
         """Stop all listeners (idempotent)."""
-        for server in self._servers:
-            server.shutdown()
-            server.server_close()
-        for t in self._threads:
-            t.join(timeout=5)
-        self._servers.clear()
-        self._threads.clear()
+        for listener in self._listeners:
+            listener.stop()
+        self._listeners.clear()
 
     def __enter__(self) -> "TokenIssuer":
         return self.start()
