@@ -34,6 +34,11 @@ TRACE_BODY_CAP = 4096
 DEFAULT_CERTS_DIRS = (Path("/etc/docker/certs.d"), Path("/etc/containers/certs.d"))
 ACCEPT_ENCODING = "gzip, deflate"  # only what _BodyDecoder decodes with a cap
 PRESIGN_MARKERS = ("x-amz-signature", "x-goog-signature", "sig=", "signature=", "x-amz-credential")
+# TLS 1.2 suites: exactly Go's defaults (crypto/tls; containerd, docker and skopeo are Go): ECDHE with AES-GCM,
+# ChaCha20-Poly1305 or AES-CBC-SHA. Python's own default differs both ways (no CBC-SHA, but CBC-SHA256 and DHE),
+# which made regauth fail registries docker, containerd and skopeo pull from, and pass some that they refuse.
+GO_CIPHERS = ("ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:"
+              "ECDHE-RSA-AES256-SHA:!aNULL:!eNULL")
 
 
 def origin(url: str) -> tuple[str, str, int]:
@@ -234,7 +239,8 @@ class Http:
         return client
 
     def _ssl_context(self, cas: Iterable[Path], pairs: Iterable[tuple[Path, Path]]) -> ssl.SSLContext:
-        ctx = ssl.create_default_context()
+        ctx = ssl.create_default_context()  # TLS 1.2 minimum, as Go clients
+        ctx.set_ciphers(GO_CIPHERS)
         if self.config.insecure:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
@@ -503,6 +509,38 @@ def peer_certificate(url: str, timeout: float = 5.0) -> dict | None:
     return {"subject_cn": cn(cert.subject), "sans": sans, "issuer": cn(cert.issuer) or cert.issuer.rfc4514_string(),
             "not_before": cert.not_valid_before_utc.strftime("%Y-%m-%d %H:%M UTC"),
             "not_after": cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC"), "ip": ip}
+
+
+def negotiated_tls(url: str, timeout: float = 5.0) -> tuple[str, str] | None:
+    """(protocol version, cipher suite) the server at `url` settles on with a client that offers everything OpenSSL
+    can (TLS 1.0 and up, every suite), unverified: to explain a handshake the real client could not complete."""
+    import warnings
+
+    _, host, port = origin(url)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.set_ciphers("ALL:@SECLEVEL=0")
+    except (ValueError, ssl.SSLError):
+        pass
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as raw:
+            with ctx.wrap_socket(raw, server_hostname=None if _is_ip(host) else host) as tls:
+                cipher = tls.cipher()
+                return tls.version() or "", cipher[0] if cipher else ""
+    except (OSError, ssl.SSLError, ValueError):
+        return None
+
+
+def client_offers(cipher: str) -> bool:
+    """Whether regauth (like Go clients) offers this suite (OpenSSL name; TLS 1.3 suites always)."""
+    ctx = ssl.create_default_context()
+    ctx.set_ciphers(GO_CIPHERS)
+    return cipher in {c["name"] for c in ctx.get_ciphers()}
 
 
 def plain_http_answer(url: str, timeout: float = 5.0) -> str | None:

@@ -65,9 +65,12 @@ def kubelet_pull(text: str, options: RunOptions, shared: Shared,
             f"{attempts[-1]['key']} worked", "remove or fix the entries that fail: each failed try costs a pull "
             "attempt and shows up in events"))
     elif len(attempts) > 1:
+        tried = "; ".join(f"{a['secret']} key {a['key']}" + (f" as {a['username']!r}" if a["username"] else "")
+                          + f" → {a['code'] or a['failed_step'] or 'failed'}" for a in attempts)
         result.diagnoses.append(diagnose(
-            "kube.all-entries-failed", f"all {len(attempts)} matching entries failed, and kubelet does not fall "
-            "back to an anonymous pull", "fix the credentials in the secrets listed in kubelet_attempts"))
+            "kube.all-entries-failed", f"all {len(attempts)} matching entries failed ({tried}), and kubelet does not "
+            "fall back to an anonymous pull", "fix the credentials in the secrets listed in kubelet_attempts, or, for "
+            "a public image, remove the entries that match it"))
     return result
 
 

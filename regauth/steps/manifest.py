@@ -245,7 +245,10 @@ def _unauthorized(check: Check, resp: Response, summary: str, where: str) -> Non
             decoded = None
         if decoded:
             header, claims = decoded
-            token_facts = (f"; the token was signed with kid {header.get('kid', 'none')!r} by issuer "
+            signer = (f"kid {header['kid']!r}" if "kid" in header else "an x5c chain" if "x5c" in header else
+                      "an embedded jwk" if "jwk" in header else "no kid, jwk or x5c in its header (nothing the "
+                      "registry can pick a verification key by)")
+            token_facts = (f"; the token was signed with {signer} by issuer "
                            f"{claims.get('iss')!r} for aud {claims.get('aud')!r}")
     check.add("manifest.unauthorized", f"GET manifest {where} → 401 with {presented} for {_identity(check)}"
               + (f", error={error}" if error else "") + f": {reason}{token_facts} ({summary})",
@@ -433,11 +436,20 @@ def _ok(check: Check, resp: Response, reference: str, result: StepResult) -> Ste
         result.status = "fail"
     body_type = check.manifest_json.get("mediaType")
     if body_type and resp.content_type and body_type != resp.content_type:
-        check.add("manifest.media-type-mismatch", f"Content-Type {resp.content_type} differs from the manifest's "
-                  f"mediaType {body_type}", "the registry or a proxy mislabels manifests; OCI clients should "
-                  "reject this")
-        if result.status == "ok":
-            result.status = "warn"
+        kinds = {t: "an index" if t in INDEX_TYPES else "an image manifest" for t in ACCEPTED}
+        if {kinds.get(body_type), kinds.get(resp.content_type)} == {"an index", "an image manifest"}:
+            # an index labelled as a manifest (or the reverse): containerd, docker and skopeo all refuse it
+            check.add("manifest.media-type-mismatch", f"Content-Type {resp.content_type} says "
+                      f"{kinds[resp.content_type]} but the manifest's mediaType {body_type} says {kinds[body_type]}: "
+                      "containerd, docker and skopeo refuse it", "the registry or a proxy mislabels manifests: fix "
+                      "it so Content-Type is the stored media type", severity="error")
+            result.status = "fail"
+        else:
+            check.add("manifest.media-type-mismatch", f"Content-Type {resp.content_type} differs from the manifest's "
+                      f"mediaType {body_type}: containerd accepts it, skopeo (containers/image: podman, CRI-O) "
+                      "refuses it", "the registry or a proxy mislabels manifests; OCI clients should reject this")
+            if result.status == "ok":
+                result.status = "warn"
     if reference.startswith("sha256:") and digest != reference and media not in SCHEMA1:
         check.add("manifest.digest-mismatch", f"asked for {reference}, got content hashing to {digest}",
                   "a proxy or mirror serves different content for this digest")

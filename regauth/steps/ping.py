@@ -8,8 +8,8 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from regauth.context import Check, PingOutcome
-from regauth.http import (Response, TransportError, certs_dir_report, host_port, peer_certificate,
-                          plain_http_answer, proxy_for)
+from regauth.http import (Response, TransportError, certs_dir_report, client_offers, host_port, negotiated_tls,
+                          peer_certificate, plain_http_answer, proxy_for)
 from regauth.report import StepResult
 
 TRANSPORT_FIXES = {
@@ -55,6 +55,7 @@ def _plain(kind: str) -> str:
             "redirect-loop": "too many redirects", "redirect-downgrade": "redirect from https to http refused",
             "redirect-invalid": "a redirect to an invalid URL",
             "protocol": "the server closed the connection without a complete HTTP answer",
+            "tls-failed": "the TLS handshake failed",
             "tls-on-plain-http":
             "TLS handshake against a server that speaks plain HTTP", "tls-client-cert":
             "the server demands a client certificate"}.get(kind, kind)
@@ -94,6 +95,20 @@ def explain_transport(check: Check, err: TransportError) -> tuple[str, str, list
                 detail = (f"the certificate of {hp} is valid {cert['not_before']} to {cert['not_after']} and this "
                           f"machine's clock says {now} (issued by '{cert['issuer']}', CN {cert['subject_cn']}; "
                           f"{err.detail})")
+    elif err.kind == "tls-failed" and not proxy:
+        offer = negotiated_tls(err.url, timeout=min(timeout, 5.0))
+        version, cipher = offer or ("", "")
+        if version in ("SSLv3", "TLSv1", "TLSv1.1"):
+            detail = (f"{hp} speaks only {version} (a client that allows everything got {version} with {cipher}); "
+                      f"regauth, like docker and containerd, requires TLS 1.2 or later ({err.detail})")
+            fix = (f"enable TLS 1.2 or 1.3 on {hp}, or on the load balancer or proxy that terminates TLS for it: "
+                   "docker and containerd refuse TLS 1.0 and 1.1")
+        elif cipher and not client_offers(cipher):
+            detail = (f"{hp} accepts {version} only with cipher suites regauth does not offer: a client that allows "
+                      f"everything got {cipher}; docker, containerd and regauth offer ECDHE with AES-GCM, "
+                      f"ChaCha20-Poly1305 or AES-CBC-SHA ({err.detail})")
+            fix = (f"enable an ECDHE suite with AES-GCM or ChaCha20-Poly1305 on {hp}, or on the load balancer or "
+                   "proxy that terminates TLS for it")
     elif err.kind == "tls-on-plain-http":
         if proxy and proxy.startswith("https://"):
             answer = plain_http_answer(proxy, timeout=min(timeout, 5.0))
