@@ -38,6 +38,7 @@ CATALOGUE: dict[str, Severity] = {
     "challenge.realm-unreachable": "error",
     "challenge.realm-other-host": "info",
     "challenge.credentials-required": "error",
+    "challenge.credentials-not-checked": "warning",
     "challenge.basic-rejected": "error",
     "token.bad-credentials": "error",
     "token.forbidden": "error",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from regauth.context import Check, RunOptions, Shared
 from regauth.engine import new_check, run_steps
+from regauth.errors import InputError
 from regauth.report import CheckResult, StepResult
 from regauth.steps import challenge, credentials, jwt, ping, token
 
@@ -76,7 +77,35 @@ def _save(request: LoginRequest):
     return step
 
 
+def _challenge(check: Check) -> StepResult:
+    """docker login says "Login Succeeded" when /v2/ asks for nothing; regauth says the credentials went unchecked."""
+    result = challenge.run(check)
+    if result.status == "skip":
+        who = check.credential.username if check.credential else None
+        check.add("challenge.credentials-not-checked", f"{check.registry} answered /v2/ without asking for "
+                  f"authentication: the credentials of {who!r} were not checked (docker login would still say "
+                  "Login Succeeded)", "nothing to fix if the registry is meant to be open; otherwise enable "
+                  "authentication on it")
+        result.status = "warn"
+        result.summary = "/v2/ is open: the credentials were not checked"
+    return result
+
+
+def _check_repo(repo: str) -> None:
+    from regauth.reference import parse_reference
+
+    if not repo.strip() or ":" in repo or "@" in repo or "://" in repo:
+        raise InputError(f"--repo {repo!r} must be a repository path such as team/app, without registry, tag or "
+                         "digest")
+    try:
+        parse_reference(f"localhost/{repo}")  # the same grammar as an image: lower case, separators
+    except InputError as e:
+        raise InputError(f"--repo {repo!r}: {e}") from None
+
+
 def login(request: LoginRequest, options: RunOptions, shared: Shared) -> CheckResult:
+    if request.repo is not None:
+        _check_repo(request.repo)
     actions = ("pull", "push") if request.push else ("pull",)
     opts = RunOptions(options.transport, options.credentials, options.platform, actions if request.repo else (),
                       offline_token=True)
@@ -86,7 +115,7 @@ def login(request: LoginRequest, options: RunOptions, shared: Shared) -> CheckRe
     if request.repo:
         check.scopes = [f"repository:{request.repo}:{','.join(actions)}"]
     _set_target(check)
-    steps = [("credentials", _credentials), ("ping", ping.run), ("challenge", challenge.run),
+    steps = [("credentials", _credentials), ("ping", ping.run), ("challenge", _challenge),
              ("token", token.run), ("jwt", jwt.run)]
     if request.save:
         steps.append(("save", _save(request)))

@@ -99,6 +99,12 @@ class CheckResult:
         return next((s.name for s in self.steps if s.status == "fail"), None)
 
     @property
+    def cause(self) -> Diagnosis | None:
+        """The error that explains the failure: the first one from the failed step, else the first error."""
+        errors = [d for d in self.diagnoses if d.severity == "error"]
+        return next((d for d in errors if d.step == self.failed_step), errors[0] if errors else None)
+
+    @property
     def has_warnings(self) -> bool:
         return any(d.severity == "warning" for d in self.diagnoses)
 

@@ -25,11 +25,29 @@ def _attempt(text: str, options: RunOptions, shared: Shared, lookup: CredentialL
 
 
 def _entry_lookup(entry: SecretEntry, secret_label: str, via: str) -> CredentialLookup:
-    cred = Credential(username=entry.username, password=entry.password, source="pull-secret",
-                      origin=f"secret {secret_label}", key=entry.key)
     how = "" if via == "match" else " (Docker Hub fallback to the index.docker.io entry)"
-    return CredentialLookup(cred, [Candidate("pull-secret", f"secret {secret_label}", entry.key, True,
+    origin = f"secret {secret_label}"
+    if not entry.password:  # containerd sends Basic only with a secret: an entry without one pulls anonymously
+        reason = (f"kubelet's keyring matched{how}, but the entry has no password: the runtime sends no "
+                  "credentials, so this try is anonymous")
+        return CredentialLookup(None, [Candidate("pull-secret", origin, entry.key, False, reason)])
+    cred = Credential(username=entry.username, password=entry.password, source="pull-secret", origin=origin,
+                      key=entry.key)
+    return CredentialLookup(cred, [Candidate("pull-secret", origin, entry.key, True,
                                              f"kubelet's keyring matched{how}")])
+
+
+SECRET_FIX_CODES = ("token.bad-credentials", "challenge.basic-rejected", "token.forbidden")
+
+
+def _secret_fix(result: CheckResult, label: str, key: str) -> None:
+    """Credentials from a pull secret are fixed in the secret, not with `regauth login`."""
+    namespace, _, name = label.rpartition("/")
+    namespace = namespace or "NAMESPACE"
+    fix = (f"recreate the secret with the right credentials: kubectl create secret docker-registry {name} "
+           f"--docker-server={key} --docker-username=USER --docker-password=PASSWORD -n {namespace} "
+           "--dry-run=client -o yaml | kubectl apply -f -")
+    result.diagnoses[:] = [replace(d, fix=fix) if d.code in SECRET_FIX_CODES else d for d in result.diagnoses]
 
 
 def _anonymous(reason: str) -> CredentialLookup:
@@ -43,7 +61,8 @@ def kubelet_pull(text: str, options: RunOptions, shared: Shared,
     result: CheckResult | None = None
     for entry, label, via in tries:
         result = _attempt(text, options, shared, _entry_lookup(entry, label, via))
-        first = next((d.code for d in result.diagnoses if d.severity == "error"), None)
+        _secret_fix(result, label, entry.key)
+        first = result.cause.code if result.cause else None
         attempts.append({"secret": label, "key": entry.key, "username": entry.username, "ok": result.ok,
                          "failed_step": result.failed_step, "code": first})
         if result.ok:
@@ -53,7 +72,7 @@ def kubelet_pull(text: str, options: RunOptions, shared: Shared,
                                                             "anonymously"))
         attempts.append({"secret": None, "key": None, "username": None, "ok": result.ok,
                          "failed_step": result.failed_step,
-                         "code": next((d.code for d in result.diagnoses if d.severity == "error"), None)})
+                         "code": result.cause.code if result.cause else None})
     if result.failed_step is None:  # the pull works: what the workload files get wrong is only a warning now
         context = [replace(d, severity="warning") if d.severity == "error" else d for d in context]
     result.diagnoses[:0] = context
@@ -86,7 +105,10 @@ def pull_check_with_secrets(texts: list[str], secrets: list[PullSecret], options
         except InputError:
             results.append(_attempt(text, options, shared, _anonymous("invalid reference")))
             continue
-        tries = [(entry, secret.label, "match") for entry, secret in keyring.lookup(name)]
+        matches = keyring.lookup(name)
+        tries = [(entry, secret.label, "match") for entry, secret in matches]
+        for secret in {id(secret): secret for _, secret in matches}.values():  # what decode-secret would say
+            context.extend(d for d in secret.diagnoses if d.severity != "info")
         if not tries:
             keys = ", ".join(k for k in keyring.keys) or "none"
             context.append(diagnose("secret.no-match", f"no entry of the pull secrets matches {name} (keys: {keys});"
@@ -104,7 +126,13 @@ def kube_check(objects: list[dict], options: RunOptions, shared: Shared) -> list
     for plan in plan_workloads(objects):
         label = f"{plan.workload.kind}/{plan.workload.namespace}/{plan.workload.name} {plan.container}: {plan.image}"
         keyring_broken = any(d.code == "kube.keyring-error" for d in plan.diagnoses)
-        if plan.image_name is None:
+        if not plan.image.strip():
+            result = CheckResult(input=plan.image, diagnoses=list(plan.diagnoses))
+            result.steps.append(StepResult("reference", "fail", "no image"))
+            result.diagnoses.append(diagnose("reference.invalid", f"container {plan.container} of "
+                                             f"{plan.workload.kind}/{plan.workload.name} has no image",
+                                             "set the container's image field"))
+        elif plan.image_name is None:
             result = _attempt(plan.image, options, shared, _anonymous("invalid reference"))
         elif keyring_broken:  # kubelet cannot build the keyring: it does not pull at all
             result = CheckResult(input=plan.image, diagnoses=list(plan.diagnoses))

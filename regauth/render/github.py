@@ -30,7 +30,7 @@ def annotations(result: CheckResult) -> list[str]:
     image = str(result.extra.get("label") or result.input)
     lines = []
     if not result.ok:
-        first = next((d for d in result.diagnoses if d.severity == "error"), None)
+        first = result.cause
         if first is not None:
             lines.append(_line("error", image, first))
         else:

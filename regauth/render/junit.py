@@ -25,7 +25,7 @@ def clean(text: str) -> str:
 
 def failure_of(result: CheckResult, strict: bool = False) -> Diagnosis | None:
     """The diagnosis that fails this result (its first error; with strict, else its first warning)."""
-    first = next((d for d in result.diagnoses if d.severity == "error"), None)
+    first = result.cause
     if first is None and strict:
         first = next((d for d in result.diagnoses if d.severity == "warning"), None)
     return first

@@ -61,7 +61,7 @@ def verdict_lines(result: CheckResult, quiet: bool = False) -> list[str]:
     if result.ok:
         lines.append("[bold green]✔ OK[/bold green]" + (f" {escape(result.input)}" if quiet else ""))
     else:
-        first = next((d for d in result.diagnoses if d.severity == "error"), None)
+        first = result.cause
         code = f": {first.code}" if first else ""
         lines.append(f"[bold red]✘ FAILED at {result.failed_step}{code}[/bold red]"
                      + (f" {escape(result.input)}" if quiet else ""))
@@ -85,9 +85,9 @@ def render_summary(report: Report, console: Console) -> None:
     for col in ("verdict", "failed step", "code"):
         table.add_column(col, no_wrap=True)
     for r in report.results:
-        first = next((d.code for d in r.diagnoses if d.severity == "error"), "")
+        first = r.cause.code if r.cause else ""
         verdict = "[green]ok[/green]" if r.ok else "[red]FAILED[/red]"
-        table.add_row(escape(r.input), verdict, r.failed_step or "", first)
+        table.add_row(escape(r.extra.get("label") or r.input), verdict, r.failed_step or "", first)
     console.print(table)
     passed = sum(r.ok for r in report.results)
     console.print(f"{passed} passed, {len(report.results) - passed} failed")

@@ -38,5 +38,7 @@ def run(check: Check) -> StepResult:
     details.update({"source": "none", "kind": "anonymous", "username": None})
     if errors:
         return StepResult("credentials", "fail", errors[0].message, details=details, facts=facts)
-    return StepResult("credentials", "warn", "no credentials found: checking anonymously", details=details,
-                      facts=facts)
+    summary = "no credentials found: checking anonymously"
+    if check.preset is not None and found.candidates:  # the caller decided (pull secrets): say why it is anonymous
+        summary = f"anonymous: {found.candidates[0].reason}"
+    return StepResult("credentials", "warn", summary, details=details, facts=facts)

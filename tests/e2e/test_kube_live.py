@@ -118,3 +118,37 @@ def test_pull_secret_entries_tried_in_kubelet_order(tmp_path, registry_token_htt
     attempts = run.result["kubelet_attempts"]
     assert [(a["username"], a["ok"]) for a in attempts] == [("bob", False), ("alice", True)]
     assert "kube.earlier-entry-failed" in run.codes
+
+
+def test_entry_without_password_is_an_anonymous_try(tmp_path, registry_token_http):
+    reg = registry_token_http
+    path = tmp_path / "secret.json"
+    path.write_text(json.dumps(secret("regcred", "apps", json.dumps({"auths": {reg.host: {"username": "alice"}}}))))
+    run = regauth("pull-check", reg.ref("team/app:1.0"), "--plain-http", "--pull-secret", str(path), "-o", "json")
+    assert run.code == 1
+    creds = run.step("credentials")
+    assert creds["status"] == "warn" and "no password" in creds["summary"]
+    assert creds["details"]["candidates"][0]["used"] is False
+    assert "anonymous" in run.diagnosis("jwt.no-access")["message"]
+
+
+def test_secret_lints_and_kubectl_fix_reach_the_live_check(tmp_path, registry_token_http):
+    reg = registry_token_http
+    path = tmp_path / "secret.json"
+    payload = json.dumps({"auths": {reg.host: {"username": "alice", "password": ALICE.password + "\n"}}})
+    path.write_text(json.dumps(secret("regcred", "apps", payload)))
+    run = regauth("pull-check", reg.ref("team/app:1.0"), "--plain-http", "--pull-secret", str(path), "-o", "json")
+    assert run.code == 1
+    assert "secret.whitespace" in run.codes  # the echo newline decode-secret finds, shown where it bites
+    fix = run.diagnosis("token.bad-credentials")["fix"]
+    assert "kubectl create secret docker-registry regcred" in fix and f"--docker-server={reg.host}" in fix
+    assert ALICE.password not in run.stdout
+
+
+def test_kube_check_headline_names_the_failing_steps_cause(tmp_path, registry_token_http):
+    reg = registry_token_http
+    path = write(tmp_path, deployment(reg.ref("team/app:1.0")), service_account("puller", "apps", ["regcred"]))
+    run = regauth("kube-check", path, "--plain-http")
+    assert run.code == 1
+    assert "FAILED at jwt: jwt.no-access" in run.stdout
+    assert "Deployment/apps/web app:" in run.stdout

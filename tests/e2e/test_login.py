@@ -313,3 +313,25 @@ def test_save_killed_mid_write_leaves_the_original_intact(registry_htpasswd_tls,
     saved = json.loads(home.config.read_text())
     assert saved["auths"].pop(reg.host) == {"auth": auth_value(ALICE)} and saved == PRE_EXISTING
     assert pull_check(reg, "team/app:1.0", "--config", str(home.config_dir), env=home.env()).code == 0
+
+
+def test_login_to_an_open_registry_says_nothing_was_checked(registry_noauth_http):
+    from tests.support.users import BOB
+
+    run = regauth("login", registry_noauth_http.host, "--plain-http", "-u", BOB.name, "--password-stdin", "-o",
+                  "json", input="not-bobs-password\n")
+    assert run.code == 0
+    assert run.step("challenge")["status"] == "warn"
+    assert "'bob' were not checked" in run.diagnosis("challenge.credentials-not-checked")["message"]
+    strict = regauth("login", registry_noauth_http.host, "--plain-http", "-u", BOB.name, "--password-stdin",
+                     "--strict", input="x\n")
+    assert strict.code == 1
+
+
+@pytest.mark.parametrize("repo", ["team/app:1.0", "team/app@sha256:" + "a" * 64, "Team/App", ""])
+def test_login_repo_must_be_a_repository_path(registry_token_http, repo):
+    run = regauth("login", registry_token_http.host, "--plain-http", "-u", "alice", "--password-stdin",
+                  "--repo", repo, input="alice-pass\n")
+    assert run.code == 2
+    assert "Traceback" not in run.stderr
+    assert run.stderr.startswith("regauth: --repo") and len(run.stderr.strip().splitlines()) == 1
