@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional, TextIO
 
 import typer
 
@@ -24,6 +25,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=N
                        "exactly where and why it fails.")
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_BUG = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 
 
 class Output(str, Enum):
@@ -32,23 +34,39 @@ class Output(str, Enum):
     github = "github"
 
 
+def _version(value: bool) -> None:
+    if value:
+        from regauth import __version__
+
+        typer.echo(f"regauth {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _main(version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                                help="print regauth's version and exit")] = False) -> None:
+    pass
+
+
 # --- common options ------------------------------------------------------------------------------------------
 OutputOpt = Annotated[Output, typer.Option("--output", "-o", help="text (default), json, or github (GitHub "
                                                                  "Actions annotations)")]
 UserOpt = Annotated[Optional[str], typer.Option("--username", "-u", help="registry username")]
 PasswordStdinOpt = Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")]
-PasswordFileOpt = Annotated[Optional[Path], typer.Option("--password-file", help="read the password from a file")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="docker config dir (default $DOCKER_CONFIG "
-                                                                    "or ~/.docker)")]
-AuthfileOpt = Annotated[Optional[Path], typer.Option("--authfile", help="containers auth.json to read")]
-CaOpt = Annotated[Optional[Path], typer.Option("--ca-file", help="extra CA certificates (PEM) to trust")]
-CertsDirOpt = Annotated[Optional[Path], typer.Option("--certs-dir", help="docker-style certs.d directory "
-                                                                         "(default /etc/docker/certs.d)")]
+# Paths are taken as str and checked by _path: typer turns "" into Path("."), which would hide an empty argument
+PasswordFileOpt = Annotated[Optional[str], typer.Option("--password-file", metavar="FILE",
+                                                        help="read the password from a file")]
+ConfigOpt = Annotated[Optional[str], typer.Option("--config", metavar="DIR", help="docker config dir (default "
+                                                                                  "$DOCKER_CONFIG or ~/.docker)")]
+AuthfileOpt = Annotated[Optional[str], typer.Option("--authfile", metavar="FILE", help="containers auth.json to read")]
+CaOpt = Annotated[Optional[str], typer.Option("--ca-file", metavar="FILE", help="extra CA certificates (PEM) to trust")]
+CertsDirOpt = Annotated[Optional[str], typer.Option("--certs-dir", metavar="DIR", help="docker-style certs.d directory "
+                                                                                       "(default /etc/docker/certs.d)")]
 InsecureOpt = Annotated[bool, typer.Option("--insecure", help="skip TLS verification")]
 PlainOpt = Annotated[bool, typer.Option("--plain-http", help="talk plain HTTP to the registry")]
 TimeoutOpt = Annotated[float, typer.Option("--timeout", help="seconds per connection and read")]
 TraceOpt = Annotated[bool, typer.Option("--trace", help="print every HTTP exchange (secrets redacted) to stderr")]
-TraceFileOpt = Annotated[Optional[Path], typer.Option("--trace-file", metavar="FILE",
+TraceFileOpt = Annotated[Optional[str], typer.Option("--trace-file", metavar="FILE",
                                                       help="write every HTTP exchange (secrets redacted) to FILE as "
                                                            "HAR 1.2, for browsers' dev tools")]
 DeadlineOpt = Annotated[Optional[float], typer.Option("--deadline", metavar="SECONDS",
@@ -66,19 +84,102 @@ IdentityTokenOpt = Annotated[Optional[str], typer.Option("--identity-token", met
 PlatformOpt = Annotated[str, typer.Option("--platform", help="os/arch[/variant] to pick from an index")]
 
 
-def _read_secret(stdin: bool, file: Path | None, what: str) -> str | None:
+def _reason(err: BaseException) -> str:
+    """Why a file could not be read, in plain words (never a Python exception name)."""
+    if isinstance(err, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(err, FileNotFoundError):
+        return "no such file or directory"
+    if isinstance(err, PermissionError):
+        return "permission denied"
+    if isinstance(err, IsADirectoryError):
+        return "is a directory, not a file"
+    if isinstance(err, NotADirectoryError):
+        return "a part of the path is not a directory"
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror[:1].lower() + err.strerror[1:]
+    return "cannot be read"
+
+
+def _path(value: str | None, option: str) -> Path | None:
+    """A path option's value; an empty one is an error (not the current directory)."""
+    if value is None:
+        return None
+    if not value:
+        raise InputError(f"{option} is empty: give a path")
+    return Path(value)
+
+
+def _kind(path: Path, option: str) -> str:
+    """"dir", "file" (anything else that exists) or "missing"; a path that cannot even be looked at (too long, no
+    permission on a parent, …) is an input error, not an OSError from is_dir()."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as e:
+        raise InputError(f"{option} {path}: {_reason(e)}") from None
+    return "dir" if stat.S_ISDIR(mode) else "file"
+
+
+def _input_file(path: Path, option: str) -> Path:
+    """An existing regular file given with `option`: say what is wrong with it otherwise."""
+    kind = _kind(path, option)
+    if kind == "dir":
+        raise InputError(f"{option} {path} is a directory, not a file")
+    if kind == "missing":
+        raise InputError(f"{option} {path}: no such file")
+    return path
+
+
+def _stdin() -> TextIO:
+    """sys.stdin, when there is one: a process started with stdin closed (`<&-`) has None."""
+    if sys.stdin is None:
+        raise InputError("stdin is closed: pipe the input in, or give a file")
+    return sys.stdin
+
+
+def _read_secret(stdin: bool, file: Path | None, what: str, option: str) -> str | None:
     """A password or token from stdin or a file (never from the command line, which shells keep in history)."""
-    from regauth.credentials.flags import password_from_file, password_from_stream
+    from regauth.credentials.flags import password_from_text
 
     if stdin and file:
         raise InputError(f"use either stdin or a file for the {what}, not both")
     if stdin:
-        if sys.stdin is None or sys.stdin.isatty():
+        if sys.stdin is None:
+            raise InputError(f"the {what} should come from stdin, but stdin is closed: pipe it in")
+        if sys.stdin.isatty():
             raise InputError(f"the {what} should come from stdin, but stdin is a terminal: pipe it in")
-        return password_from_stream(sys.stdin).reveal()
-    if file:
-        return password_from_file(file).reveal()
-    return None
+        text, origin = _read_stdin(), "stdin"
+    elif file:
+        try:
+            text = _input_file(file, option).read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"cannot read the {what} from {option} {file}: {_reason(e)}") from None
+        origin = f"{option} {file}"
+    else:
+        return None
+    if what == "password":
+        return password_from_text(text, origin).reveal()
+    value = text.removesuffix("\n").removesuffix("\r")
+    if not value:
+        raise InputError(f"the {what} from {origin} is empty")
+    return value
+
+
+MAX_SECONDS = 3600.0  # --timeout and --deadline: an hour is already far more than any registry needs
+
+
+def _seconds(value: float | None, option: str) -> None:
+    """--timeout / --deadline: a finite number of seconds, more than 0 and at most MAX_SECONDS."""
+    if value is None:
+        return
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{option} {value:g}: must be a number of seconds more than 0 and at most {MAX_SECONDS:g}")
+    if value > MAX_SECONDS:
+        raise InputError(f"{option} {value:g} is too long: at most {MAX_SECONDS:g} seconds")
 
 
 def _options(username, password_stdin, password_file, config, authfile, ca_file, certs_dir, insecure, plain_http,
@@ -92,18 +193,22 @@ def _options(username, password_stdin, password_file, config, authfile, ca_file,
 
     from regauth.credentials.flags import validate_flags
 
+    _seconds(timeout, "--timeout")
+    _seconds(deadline, "--deadline")
+    password_file, config, authfile = (_path(password_file, "--password-file"), _path(config, "--config"),
+                                       _path(authfile, "--authfile"))
+    ca_file, certs_dir = _path(ca_file, "--ca-file"), _path(certs_dir, "--certs-dir")
     if identity_token == "-" and password_stdin:
         raise InputError("stdin cannot carry both the password and the identity token")
-    password = _read_secret(password_stdin, password_file, "password")
-    token = _read_secret(identity_token == "-", Path(identity_token) if identity_token not in (None, "-") else None,
-                         "identity token")
-    if ca_file is not None and not ca_file.is_file():
-        raise InputError(f"--ca-file {ca_file}: no such file")
+    password = _read_secret(password_stdin, password_file, "password", "--password-file")
+    token = _read_secret(identity_token == "-", _path(identity_token, "--identity-token")
+                         if identity_token != "-" else None, "identity token", "--identity-token")
     if ca_file is not None:
-        _check_ca_file(ca_file)
-    if not timeout > 0 or (deadline is not None and not deadline > 0):
-        raise InputError("--timeout and --deadline must be positive numbers of seconds")
-    if config is not None and config.exists() and not config.is_dir():
+        _check_ca_file(_input_file(ca_file, "--ca-file"))
+    if certs_dir is not None and (kind := _kind(certs_dir, "--certs-dir")) != "dir":
+        raise InputError(f"--certs-dir {certs_dir} " + ("is not a directory" if kind == "file" else "does not exist")
+                         + " (it names a docker-style certs.d directory)")
+    if config is not None and _kind(config, "--config") == "file":
         raise InputError(f"--config {config} is not a directory (it names docker's config dir, not the file)")
     if len(platform.split("/")) not in (2, 3) or not all(platform.split("/")):
         raise InputError(f"--platform {platform!r} is not os/arch[/variant]")
@@ -124,7 +229,7 @@ def _check_ca_file(path: Path) -> None:
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(path))  # not the system store
     except (ssl.SSLError, OSError, ValueError) as e:
-        reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or type(e).__name__
+        reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or "unreadable"
         raise InputError(f"--ca-file {path} holds no usable PEM CA certificate ({reason})") from None
 
 
@@ -182,10 +287,7 @@ def _recorders(trace: bool, trace_file: Path | None, show: bool, no_color: bool)
         return None, None
     from regauth.render.har import HarRecorder
 
-    if trace_file is not None and not (trace_file.parent if str(trace_file.parent) else Path(".")).is_dir():
-        raise InputError(f"--trace-file {trace_file}: the directory {trace_file.parent} does not exist")
-    if trace_file is not None and trace_file.is_dir():
-        raise InputError(f"--trace-file {trace_file} is a directory")
+    _check_output_file(trace_file, "--trace-file", replaced=True)
     har = HarRecorder(trace_file, show) if trace_file is not None else None
     callbacks = [c for c in (_tracer(show, no_color) if trace else None, har) if c is not None]
     if not callbacks:
@@ -206,17 +308,22 @@ def _write_har(har) -> None:
     try:
         har.write()
     except OSError as e:
-        raise InputError(f"cannot write --trace-file {har.path}: {e.strerror or e}") from None
+        raise InputError(f"cannot write --trace-file {har.path}: {_reason(e)}") from None
 
 
 def _run(fn, debug: bool) -> None:
     """Input errors: one line, exit 2. Bugs: one line asking for a report, exit 3 (traceback with --debug)."""
     try:
         code = fn()
-    except InputError as e:
-        typer.echo(f"regauth: {_one_line(str(e))}", err=True)
+    except InputError as e:  # clip_words: a path or value of megabytes is not echoed whole
+        from regauth.shorten import clip_words
+
+        typer.echo(f"regauth: {clip_words(_one_line(str(e)))}", err=True)
         raise typer.Exit(EXIT_INPUT) from None
-    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:  # Ctrl-C: the checks still running are abandoned (main leaves without joining them)
+        typer.echo("regauth: interrupted", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except (typer.Exit, typer.Abort):
         raise
     except Exception as e:  # noqa: BLE001 - the last line of defence
         if debug:
@@ -255,11 +362,11 @@ def _read_images(images: list[str], file: Path | None, password_stdin: bool) -> 
             out.append(image)
     if file is not None:
         try:
-            out += _reference_lines(file.read_text())
+            out += _reference_lines(_input_file(file, "--file").read_text(encoding="utf-8"))
         except OSError as e:
-            raise InputError(f"cannot read --file {file}: {e.strerror}") from None
+            raise InputError(f"cannot read --file {file}: {_reason(e)}") from None
         except UnicodeDecodeError:
-            raise InputError(f"--file {file} is not a text file") from None
+            raise InputError(f"--file {file} is not a text file (not UTF-8)") from None
     if not out:
         raise InputError("no image given: pass IMAGE arguments, --file F, or - for stdin")
     return out
@@ -268,7 +375,8 @@ def _read_images(images: list[str], file: Path | None, password_stdin: bool) -> 
 @app.command("pull-check")
 def pull_check(
     images: Annotated[Optional[list[str]], typer.Argument(help="IMAGE[:TAG|@DIGEST] ... ('-' reads stdin)")] = None,
-    file: Annotated[Optional[Path], typer.Option("--file", "-f", help="references, one a line, # comments")] = None,
+    file: Annotated[Optional[str], typer.Option("--file", "-f", metavar="FILE",
+                                                help="references, one a line, # comments")] = None,
     output: OutputOpt = Output.text, username: UserOpt = None, password_stdin: PasswordStdinOpt = False,
     password_file: PasswordFileOpt = None, identity_token: IdentityTokenOpt = None, config: ConfigOpt = None,
     authfile: AuthfileOpt = None, ca_file: CaOpt = None, certs_dir: CertsDirOpt = None, insecure: InsecureOpt = False,
@@ -276,11 +384,12 @@ def pull_check(
     show_secrets: ShowOpt = False, no_color: NoColorOpt = False, quiet: QuietOpt = False, verbose: VerboseOpt = False,
     strict: StrictOpt = False, debug: DebugOpt = False, trace_file: TraceFileOpt = None, deadline: DeadlineOpt = None,
     concurrency: Annotated[int, typer.Option("--concurrency", "-j", min=1, max=64, help="checks in parallel")] = 8,
-    pull_secret: Annotated[Optional[list[Path]], typer.Option(
-        "--pull-secret", help="use a Kubernetes pull secret's entries like kubelet does (repeatable)")] = None,
-    junit: Annotated[Optional[Path], typer.Option("--junit", metavar="FILE",
-                                                  help="also write a JUnit XML report (one test case per image) "
-                                                       "to FILE")] = None,
+    pull_secret: Annotated[Optional[list[str]], typer.Option(
+        "--pull-secret", metavar="FILE",
+        help="use a Kubernetes pull secret's entries like kubelet does (repeatable)")] = None,
+    junit: Annotated[Optional[str], typer.Option("--junit", metavar="FILE",
+                                                 help="also write a JUnit XML report (one test case per image) "
+                                                      "to FILE")] = None,
 ) -> None:
     """Replay the pull handshake for each image and say which step fails, why, and what to do."""
 
@@ -290,12 +399,13 @@ def pull_check(
         from regauth.http import Http
         from regauth.report import Report
 
-        texts = _read_images(images or [], file, password_stdin or identity_token == "-")
+        junit_path, trace_path = _path(junit, "--junit"), _path(trace_file, "--trace-file")
+        texts = _read_images(images or [], _path(file, "--file"), password_stdin or identity_token == "-")
         options = _options(username, password_stdin, password_file, config, authfile, ca_file, certs_dir, insecure,
                            plain_http, timeout, show_secrets, platform, identity_token, deadline)
-        secrets = _load_pull_secrets(pull_secret or [])
-        _check_output_file(junit, "--junit")
-        on_exchange, har = _recorders(trace, trace_file, show_secrets, no_color)
+        secrets = _load_pull_secrets([_path(p, "--pull-secret") for p in pull_secret or []])
+        _check_output_file(junit_path, "--junit")
+        on_exchange, har = _recorders(trace, trace_path, show_secrets, no_color)
         http = Http(options.transport, on_exchange=on_exchange)
         try:
             if secrets is not None:
@@ -310,7 +420,7 @@ def pull_check(
             _write_har(har)
         report = Report("pull-check", results)
         _emit(report, output, no_color, quiet, verbose, show_secrets)
-        _write_junit(junit, report, strict)
+        _write_junit(junit_path, report, strict)
         return _exit_code(report, strict)
 
     _run(go, debug)
@@ -335,15 +445,31 @@ def _progress(total: int, enabled: bool = True):
         yield lambda _result: bar.advance(task)
 
 
-def _check_output_file(path: Path | None, option: str) -> None:
-    """Refuse an output file that cannot be written before any check runs, not after."""
+def _check_output_file(path: Path | None, option: str, replaced: bool = False) -> None:
+    """Refuse an output file that cannot be written before any check runs, not after. An existing file must be
+    writable; else (or when it is `replaced` through a temporary file, as --trace-file is) a temporary file is
+    created and removed next to it."""
     if path is None:
         return
+    import tempfile
+
     parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
+    kind, folder = _kind(path, option), _kind(parent, option)
+    if kind == "dir":
         raise InputError(f"{option} {path} is a directory")
-    if not parent.is_dir():
-        raise InputError(f"{option} {path}: the directory {parent} does not exist")
+    if folder != "dir":
+        raise InputError(f"{option} {path}: " + (f"{parent} is not a directory" if folder == "file" else
+                                                  f"the directory {parent} does not exist"))
+    if kind == "file" and not os.access(path, os.W_OK):
+        raise InputError(f"cannot write {option} {path}: permission denied")
+    if kind == "file" and not replaced:
+        return
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise InputError(f"cannot write {option} {path}: {_reason(e)}") from None
 
 
 def _write_junit(path: Path | None, report: Report, strict: bool) -> None:
@@ -354,7 +480,7 @@ def _write_junit(path: Path | None, report: Report, strict: bool) -> None:
     try:
         path.write_text(render(report, strict), encoding="utf-8")
     except OSError as e:
-        raise InputError(f"cannot write --junit {path}: {e.strerror or e}") from None
+        raise InputError(f"cannot write --junit {path}: {_reason(e)}") from None
 
 
 def _load_pull_secrets(paths: list[Path]):
@@ -365,7 +491,7 @@ def _load_pull_secrets(paths: list[Path]):
 
     secrets = []
     for path in paths:
-        secrets += load_secrets(_read_source(str(path)), str(path))
+        secrets += load_secrets(_read_source(str(path), "--pull-secret"), str(path))
     return secrets
 
 
@@ -388,7 +514,12 @@ def kube_check(
 
         objects = []
         for f in files:
-            objects += parse_objects(_read_source("-"), "stdin") if f == "-" else load_objects([f])
+            if f == "-":
+                objects += parse_objects(_read_source("-"), "stdin")
+            elif f and _kind(Path(f), "kube-check") == "dir":
+                objects += load_objects([f])
+            else:  # a file: read here, so that what is wrong with it is said in plain words
+                objects += parse_objects(_read_source(f, "kube-check FILE"), f)
         options = _options(None, False, None, None, None, ca_file, certs_dir, insecure, plain_http, timeout,
                            show_secrets, platform)
         http = Http(options.transport, on_exchange=_tracer(show_secrets, no_color) if trace else None)
@@ -429,11 +560,13 @@ def login(
         from regauth.login import LoginRequest, login as run_login
         from regauth.report import Report
 
+        if not registry.strip():
+            raise InputError("the REGISTRY argument is empty: give a host[:port], or docker.io for Docker Hub")
         if push and not repo:
             raise InputError("--push needs --repo")
         options = _options(username, password_stdin, password_file, config, authfile, ca_file, certs_dir, insecure,
                            plain_http, timeout, show_secrets, identity_token=identity_token, deadline=deadline)
-        on_exchange, har = _recorders(trace, trace_file, show_secrets, no_color)
+        on_exchange, har = _recorders(trace, _path(trace_file, "--trace-file"), show_secrets, no_color)
         http = Http(options.transport, on_exchange=on_exchange)
         try:
             result = run_login(LoginRequest(registry, repo, push, save, allow_plaintext), options, Shared(http))
@@ -449,7 +582,7 @@ def login(
 
 @app.command("decode-secret")
 def decode_secret(
-    source: Annotated[str, typer.Argument(help="Secret YAML/JSON file, or - for stdin")] = "-",
+    source: Annotated[Optional[str], typer.Argument(help="Secret YAML/JSON file, or - for stdin")] = None,
     image: Annotated[Optional[str], typer.Option("--image", help="say which entry kubelet would use for IMAGE")] = None,
     output: OutputOpt = Output.text, no_color: NoColorOpt = False, strict: StrictOpt = False,
     debug: DebugOpt = False,
@@ -461,8 +594,10 @@ def decode_secret(
 
         from regauth.redact import scrub_obj
 
-        text = _read_source(source)
-        report = scrub_obj(decode_secret_report(text, source, image))
+        if source is None and sys.stdin is not None and sys.stdin.isatty():
+            raise InputError("give a FILE or pipe the secret in (-)")
+        text = _read_source(source if source is not None else "-", "decode-secret FILE")
+        report = scrub_obj(decode_secret_report(text, source if source is not None else "-", image))
         if output != Output.text:  # json and github as for every command (the report is scrubbed already)
             _emit(report, output, no_color, quiet=False, show=True)
         else:
@@ -495,20 +630,23 @@ def decode_token(
 
 def _read_stdin() -> str:
     try:
-        return sys.stdin.read()
+        return _stdin().read()
     except UnicodeDecodeError:
         raise InputError("stdin is not text (it does not decode as UTF-8)") from None
 
 
-def _read_source(source: str) -> str:
+def _read_source(source: str, what: str = "FILE") -> str:
+    """The text of `source`: stdin for "-", else a file (`what` names the argument in messages)."""
     if source == "-":
         return _read_stdin()
+    if not source:
+        raise InputError(f"the {what} argument is empty: give a file, or - for stdin")
     try:
-        return Path(source).read_text()
+        return Path(source).read_text(encoding="utf-8")
     except OSError as e:
-        raise InputError(f"cannot read {source}: {e.strerror}") from None
+        raise InputError(f"cannot read {source}: {_reason(e)}") from None
     except UnicodeDecodeError:
-        raise InputError(f"{source} is not a text file") from None
+        raise InputError(f"{source} is not a text file (not UTF-8)") from None
 
 
 def main() -> None:
@@ -520,7 +658,8 @@ def main() -> None:
         code: object = 0
     except SystemExit as e:
         code = e.code
-    if sys.gettrace() is not None or sys.getprofile() is not None or "coverage" in sys.modules:
+    traced = sys.gettrace() is not None or sys.getprofile() is not None or "coverage" in sys.modules
+    if traced and code != EXIT_INTERRUPTED:  # interrupted: checks may still be running, and exit would join them
         sys.exit(code)
     if code is None:
         code = 0

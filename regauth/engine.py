@@ -6,7 +6,7 @@ A registry fault never raises out of here: it becomes a Diagnosis. An exception 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Callable, Iterable
 
 from regauth import deadline
@@ -94,7 +94,11 @@ def pull_check(text: str, options: RunOptions, shared: Shared) -> CheckResult:
 
 def pull_check_many(texts: list[str], options: RunOptions, shared: Shared, concurrency: int = DEFAULT_CONCURRENCY,
                     progress: Callable[[CheckResult], None] | None = None) -> list[CheckResult]:
-    """Check many images concurrently; results come back in input order."""
+    """Check many images concurrently; results come back in input order.
+
+    Ctrl-C (KeyboardInterrupt) stops the run at once: checks not started are cancelled and the pool is not waited
+    for; checks in flight are abandoned (the caller closes the HTTP client, and the CLI leaves with os._exit, which
+    does not join the pool's threads)."""
 
     def one(text: str) -> CheckResult:
         result = pull_check(text, options, shared)
@@ -104,5 +108,14 @@ def pull_check_many(texts: list[str], options: RunOptions, shared: Shared, concu
 
     if len(texts) <= 1 or concurrency <= 1:
         return [one(t) for t in texts]
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(texts))) as pool:
-        return list(pool.map(one, texts))
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, len(texts)), thread_name_prefix="regauth-check")
+    try:
+        futures = [pool.submit(one, t) for t in texts]
+        pending = set(futures)
+        while pending:  # short waits: a signal is handled between them even if it was delivered to a worker thread
+            _, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [f.result() for f in futures]

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from regauth.context import Check
 from regauth.errors import InputError
 from regauth.report import StepResult
+from regauth.shorten import clip, clip_words
+
+FIX = "write it as [REGISTRY[:PORT]/]REPOSITORY[:TAG|@DIGEST] with a lower-case repository path"
+MAX_HOST = 253  # characters in a DNS name
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def run(check: Check) -> StepResult:
@@ -12,10 +19,15 @@ def run(check: Check) -> StepResult:
 
     try:
         ref = parse_reference(check.input)
+        host = ref.registry.rsplit(":", 1)[0] if not ref.registry.endswith("]") else ref.registry
+        if len(host) > MAX_HOST:
+            raise InputError(f"registry host is {len(host)} characters long; a host name has at most {MAX_HOST}")
     except InputError as e:
-        check.add("reference.invalid", f"'{check.input}' is not a valid image reference: {e}",
-                  "write it as [REGISTRY[:PORT]/]REPOSITORY[:TAG|@DIGEST] with a lower-case repository path")
-        return StepResult("reference", "fail", f"invalid reference: {e}")
+        reason = clip_words(str(e))
+        scheme = _SCHEME.match(check.input)
+        fix = f"drop the scheme: write {clip(check.input[scheme.end():])}" if scheme else FIX
+        check.add("reference.invalid", f"'{clip(check.input)}' is not a valid image reference: {reason}", fix)
+        return StepResult("reference", "fail", f"invalid reference: {reason}")
     check.ref = ref
     plain = check.options.transport.plain_http
     check.registry = ref.registry
