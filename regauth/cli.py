@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Optional, TextIO
 import typer
 
 from regauth import typer_fast
-from regauth.errors import InputError
+from regauth.errors import InputError, unreadable
 
 if TYPE_CHECKING:
     from regauth.context import RunOptions
@@ -84,23 +84,6 @@ IdentityTokenOpt = Annotated[Optional[str], typer.Option("--identity-token", met
 PlatformOpt = Annotated[str, typer.Option("--platform", help="os/arch[/variant] to pick from an index")]
 
 
-def _reason(err: BaseException) -> str:
-    """Why a file could not be read, in plain words (never a Python exception name)."""
-    if isinstance(err, UnicodeDecodeError):
-        return "not UTF-8 text"
-    if isinstance(err, FileNotFoundError):
-        return "no such file or directory"
-    if isinstance(err, PermissionError):
-        return "permission denied"
-    if isinstance(err, IsADirectoryError):
-        return "is a directory, not a file"
-    if isinstance(err, NotADirectoryError):
-        return "a part of the path is not a directory"
-    if isinstance(err, OSError) and err.strerror:
-        return err.strerror[:1].lower() + err.strerror[1:]
-    return "cannot be read"
-
-
 def _path(value: str | None, option: str) -> Path | None:
     """A path option's value; an empty one is an error (not the current directory)."""
     if value is None:
@@ -120,7 +103,7 @@ def _kind(path: Path, option: str) -> str:
     except (FileNotFoundError, NotADirectoryError):
         return "missing"
     except OSError as e:
-        raise InputError(f"{option} {path}: {_reason(e)}") from None
+        raise InputError(f"{option} {path}: {unreadable(e)}") from None
     return "dir" if stat.S_ISDIR(mode) else "file"
 
 
@@ -157,7 +140,7 @@ def _read_secret(stdin: bool, file: Path | None, what: str, option: str) -> str 
         try:
             text = _input_file(file, option).read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"cannot read the {what} from {option} {file}: {_reason(e)}") from None
+            raise InputError(f"cannot read the {what} from {option} {file}: {unreadable(e)}") from None
         origin = f"{option} {file}"
     else:
         return None
@@ -308,7 +291,7 @@ def _write_har(har) -> None:
     try:
         har.write()
     except OSError as e:
-        raise InputError(f"cannot write --trace-file {har.path}: {_reason(e)}") from None
+        raise InputError(f"cannot write --trace-file {har.path}: {unreadable(e)}") from None
 
 
 def _run(fn, debug: bool) -> None:
@@ -364,7 +347,7 @@ def _read_images(images: list[str], file: Path | None, password_stdin: bool) -> 
         try:
             out += _reference_lines(_input_file(file, "--file").read_text(encoding="utf-8"))
         except OSError as e:
-            raise InputError(f"cannot read --file {file}: {_reason(e)}") from None
+            raise InputError(f"cannot read --file {file}: {unreadable(e)}") from None
         except UnicodeDecodeError:
             raise InputError(f"--file {file} is not a text file (not UTF-8)") from None
     if not out:
@@ -469,7 +452,7 @@ def _check_output_file(path: Path | None, option: str, replaced: bool = False) -
         os.close(fd)
         os.unlink(probe)
     except OSError as e:
-        raise InputError(f"cannot write {option} {path}: {_reason(e)}") from None
+        raise InputError(f"cannot write {option} {path}: {unreadable(e)}") from None
 
 
 def _write_junit(path: Path | None, report: Report, strict: bool) -> None:
@@ -480,7 +463,7 @@ def _write_junit(path: Path | None, report: Report, strict: bool) -> None:
     try:
         path.write_text(render(report, strict), encoding="utf-8")
     except OSError as e:
-        raise InputError(f"cannot write --junit {path}: {_reason(e)}") from None
+        raise InputError(f"cannot write --junit {path}: {unreadable(e)}") from None
 
 
 def _load_pull_secrets(paths: list[Path]):
@@ -644,7 +627,7 @@ def _read_source(source: str, what: str = "FILE") -> str:
     try:
         return Path(source).read_text(encoding="utf-8")
     except OSError as e:
-        raise InputError(f"cannot read {source}: {_reason(e)}") from None
+        raise InputError(f"cannot read {source}: {unreadable(e)}") from None
     except UnicodeDecodeError:
         raise InputError(f"{source} is not a text file (not UTF-8)") from None
 

@@ -3,3 +3,20 @@
 
 class InputError(Exception):
     """Malformed user input (reference, file, header, token, certificate): exit code 2, one line, no traceback."""
+
+
+def unreadable(err: BaseException) -> str:
+    """Why a file could not be read, in plain words (never a Python exception name)."""
+    if isinstance(err, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(err, FileNotFoundError):
+        return "no such file or directory"
+    if isinstance(err, PermissionError):
+        return "permission denied"
+    if isinstance(err, IsADirectoryError):
+        return "is a directory, not a file"
+    if isinstance(err, NotADirectoryError):
+        return "a part of the path is not a directory"
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror[:1].lower() + err.strerror[1:]
+    return "cannot be read"

@@ -52,8 +52,10 @@ def parse_documents(text: str, source: str) -> Documents:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         # Only the position and the parser's complaint: the offending line may hold a password.
         raise InputError(f"{source}: neither JSON nor YAML ({err.problem or 'syntax error'}{where})") from None
-    except (yaml.YAMLError, ValueError, RecursionError) as err:
-        raise InputError(f"{source}: neither JSON nor YAML ({type(err).__name__})") from None
+    except RecursionError:
+        raise InputError(f"{source}: neither JSON nor YAML (nested too deeply)") from None
+    except (yaml.YAMLError, ValueError):
+        raise InputError(f"{source}: neither JSON nor YAML") from None
     if not items:
         raise InputError(f"{source}: no YAML or JSON document in the input")
     return Documents(items, json=False)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from regauth.diagnoses import diagnose
-from regauth.errors import InputError
+from regauth.errors import InputError, unreadable
 from regauth.kube.documents import flatten, parse_documents
 from regauth.kube.keyring import Keyring, kubelet_image_name, urls_match
 from regauth.kube.secrets import PullSecret, SecretEntry, read_secret_object
@@ -83,7 +83,7 @@ def load_objects(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
             try:
                 text = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as err:
-                raise InputError(f"{file}: cannot read it ({err.__class__.__name__})") from None
+                raise InputError(f"{file}: {unreadable(err)}") from None
             objects.extend(parse_objects(text, str(file)))
     return objects
 
