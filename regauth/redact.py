@@ -9,7 +9,8 @@ Two layers:
   signature parameters of presigned URLs (in URLs, in `Location`/`Link` headers and in bodies), `Basic`/`Bearer`
   credentials and JWT signatures in any text;
 - `scrub`, the last line of defence applied to every report, trace and HAR before it is written: any value that
-  was ever wrapped in a `Secret` or redacted anywhere (see `secret.remember`) is replaced wherever else it shows up.
+  was ever wrapped in a `Secret` or redacted anywhere (see `secret.remember`) is replaced wherever else it shows up,
+  as it is or JSON-escaped, URL-encoded, base64- or hex-encoded (`forms`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import threading
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
@@ -217,35 +219,188 @@ def body(text_: str | None, content_type: str = "", show: bool = False) -> str |
 
 
 # --- the last line of defence ------------------------------------------------------------------------------------
+#
+# A secret echoed by a server is rarely written as it was sent: a JSON body escapes `"`, `\` and non-ASCII
+# (`\u00e4`; Go also `<>&` as `\u003c`…), a URL percent-encodes it, a config or a debug page base64- or hex-encodes
+# it. The scrub looks for every such form of every known secret. To stay fast with thousands of strings and
+# secrets, one compiled trie-shaped alternation of the forms' first characters finds candidate positions (a C scan
+# over each string); only there are the whole forms compared.
 
-_Scrubber = tuple[tuple[str, ...], "re.Pattern[str] | None"]
-_scrub_cache: tuple[frozenset[str], _Scrubber] = (frozenset(), ((), None))
+_PREFIX = 8  # characters of each form in the candidate finder
+_PLAIN_JSON = re.compile(r"[ !#-%'-.0-;=?-\[\]-~]*")  # printable ASCII that no JSON encoder escapes (not "\/<>&)
+_PLAIN_URL = re.compile(r"[A-Za-z0-9_.~-]*")  # what no URL encoder escapes
+_JSON_SHORT = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_JSON_SHORT_BF = {"\b": "\\b", "\f": "\\f"}  # Python and Go ≥ 1.22; older Go writes \u0008 and \u000c
+_JSON_HTML = "<>&\u2028\u2029"  # what Go's encoding/json escapes by default (HTML-safe output)
+_PERCENT = re.compile(r"%[0-9A-F]{2}")
+_forms_cache: dict[str, tuple[str, ...]] = {}
+
+
+def _json_escape(value: str, ascii_only: bool, html: bool, slash: bool, upper: bool, short_bf: bool) -> str:
+    out = []
+    for ch in value:
+        code = ord(ch)
+        if ch in _JSON_SHORT:
+            out.append(_JSON_SHORT[ch])
+        elif short_bf and ch in _JSON_SHORT_BF:
+            out.append(_JSON_SHORT_BF[ch])
+        elif slash and ch == "/":
+            out.append("\\/")
+        elif code < 0x20 or (html and ch in _JSON_HTML) or (ascii_only and code > 0x7E):  # DEL too
+            units = [code] if code <= 0xFFFF else [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + (code & 0x3FF)]
+            out.extend(("\\u%04X" if upper else "\\u%04x") % unit for unit in units)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _json_forms(value: str) -> set[str]:
+    """`value` inside a JSON string as Python (ensure_ascii or not), Go (HTML-safe), PHP (escaped slashes) and
+    Java/.NET (upper-case hex) encoders write it."""
+    def options(present: bool) -> tuple[bool, ...]:
+        return (False, True) if present else (False,)
+
+    escaped = any(ord(c) < 0x20 or c in _JSON_HTML or ord(c) > 0x7E for c in value)
+    return {_json_escape(value, a, h, s, u, b)
+            for a in options(any(ord(c) > 0x7E for c in value)) for h in options(any(c in _JSON_HTML for c in value))
+            for s in options("/" in value) for u in options(escaped) for b in options("\b" in value or "\f" in value)}
+
+
+def _url_forms(data: bytes) -> set[str]:
+    """`data` percent-encoded: quote and quote_plus, with the safe sets of Python, JavaScript and path encoders,
+    upper- or lower-case hex."""
+    from urllib.parse import quote, quote_plus
+
+    out = set()
+    for safe in ("", "/", "!'()*"):
+        for form in (quote(data, safe=safe), quote_plus(data, safe=safe)):
+            out.add(form)
+            out.add(_PERCENT.sub(lambda m: m.group(0).lower(), form))
+    return out
+
+
+def forms(secret: str) -> tuple[str, ...]:
+    """Every way `secret` is commonly written: as is, JSON-escaped, URL-encoded, base64 (standard and URL-safe,
+    padded or not) and hex."""
+    cached = _forms_cache.get(secret)
+    if cached is not None:
+        return cached
+    import base64
+
+    data = secret.encode("utf-8", "surrogatepass")
+    out = {secret, data.hex(), data.hex().upper()}
+    for encoded in (base64.b64encode(data).decode(), base64.urlsafe_b64encode(data).decode()):
+        out.update((encoded, encoded.rstrip("=")))
+    if not _PLAIN_JSON.fullmatch(secret):
+        out |= _json_forms(secret)
+    if not _PLAIN_URL.fullmatch(secret):
+        out |= _url_forms(data)
+    result = tuple(sorted(out, key=len, reverse=True))
+    _forms_cache[secret] = result
+    return result
+
+
+def _trie_pattern(words: set[str]) -> str:
+    """A regex matching any of `words`, factored as a trie (Python's re tries an alternation's branches one by
+    one; a trie makes that a handful of character tests per position)."""
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        if "" in node:  # a word ends here: that is a candidate whatever follows
+            return ""
+        branches = [re.escape(ch) + emit(child) for ch, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return emit(trie)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Scrubber:
+    prefilter: "re.Pattern[str] | None"  # any form's prefix; None when no secret is known
+    finder: "re.Pattern[str] | None"  # an existing redaction marker (group 1), or any form's prefix
+    by_prefix: dict[str, tuple[tuple[str, str], ...]]  # prefix -> (form, secret), longest form first
+    lengths: tuple[int, ...] = ()  # the distinct prefix lengths
+    shortest: int = 0  # the shortest form
+
+
+_scrub_cache: tuple[frozenset[str], _Scrubber] = (frozenset(), _Scrubber(None, None, {}))
+_build_lock = threading.Lock()
 
 
 def _scrubber() -> _Scrubber:
-    """(the known secrets, longest first; one pattern matching any of them or an existing redaction marker)."""
-    global _scrub_cache
+    """The finder for every form of the secrets known now (rebuilt when a secret was learnt since)."""
     secrets = known_secrets()
-    if secrets != _scrub_cache[0]:
-        values = tuple(sorted(secrets, key=len, reverse=True))
-        pattern = re.compile(f"({_REDACTED})|(" + "|".join(re.escape(v) for v in values) + ")") if values else None
-        _scrub_cache = (secrets, (values, pattern))
-    return _scrub_cache[1]
+    cached = _scrub_cache
+    if secrets == cached[0]:
+        return cached[1]
+    with _build_lock:  # trace printing and the report scrub may both find the cache stale
+        if secrets != _scrub_cache[0]:
+            _build(secrets)
+        return _scrub_cache[1]
+
+
+def _build(secrets: frozenset[str]) -> None:
+    global _scrub_cache
+    for gone in _forms_cache.keys() - secrets:  # forgotten secrets (tests) do not pile up
+        del _forms_cache[gone]
+    by_form: dict[str, str] = {}
+    for secret in sorted(secrets, key=len, reverse=True):
+        for form in forms(secret):
+            by_form.setdefault(form, secret)
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for form, secret in by_form.items():
+        grouped.setdefault(form[:_PREFIX], []).append((form, secret))
+    by_prefix = {prefix: tuple(sorted(pairs, key=lambda p: len(p[0]), reverse=True))
+                 for prefix, pairs in grouped.items()}
+    if by_prefix:
+        trie = _trie_pattern(set(by_prefix))
+        scrubber = _Scrubber(re.compile(trie), re.compile(f"({_REDACTED})|{trie}"), by_prefix,
+                             tuple(sorted({len(p) for p in by_prefix}, reverse=True)), min(map(len, by_form)))
+    else:
+        scrubber = _Scrubber(None, None, {})
+    _scrub_cache = (secrets, scrubber)
 
 
 def scrub(value: str) -> str:
-    """Replace every known secret value (see `secret.remember`) and JWT signature in `value`."""
+    """Replace every known secret value (see `secret.remember`), in any of its encoded forms, and JWT signatures."""
     return _scrub(value, _scrubber())
 
 
 def _scrub(value: str, scrubber: _Scrubber) -> str:
     if not value:
         return value
-    secrets, pattern = scrubber
-    # plain substring tests first: the alternation is slow to scan, and almost every string holds no secret
-    if pattern is not None and any(secret in value for secret in secrets):
-        value = pattern.sub(lambda m: m.group(1) or redacted(m.group(2)), value)
+    if scrubber.prefilter is not None and len(value) >= scrubber.shortest and scrubber.prefilter.search(value):
+        value = _replace(value, scrubber)
     return redact_jwts(value)
+
+
+def _replace(value: str, scrubber: _Scrubber) -> str:
+    assert scrubber.finder is not None
+    out: list[str] = []
+    done = pos = 0
+    while (m := scrubber.finder.search(value, pos)) is not None:
+        start = m.start()
+        if m.group(1):  # an earlier redaction: left as it is
+            pos = m.end()
+            continue
+        hit: tuple[str, str] | None = None
+        for length in scrubber.lengths:
+            for form, secret in scrubber.by_prefix.get(value[start:start + length], ()):
+                if (hit is None or len(form) > len(hit[0])) and value.startswith(form, start):
+                    hit = (form, secret)
+                    break  # longest first within a prefix
+        if hit is None:
+            pos = start + 1
+            continue
+        out += (value[done:start], redacted(hit[1]))
+        done = pos = start + len(hit[0])
+    out.append(value[done:])
+    return "".join(out)
 
 
 def scrub_obj(value: Any) -> Any:

@@ -24,6 +24,13 @@ def remember(value: str | bytes) -> None:
             _known.add(text)
 
 
+def remember_pair(username: str | None, password: str | None) -> None:
+    """Record `username:password` too, as Basic auth and docker's `auth` field carry it (base64-encoded): the scrub
+    then also removes base64(username:password) wherever a server echoes it."""
+    if username and password:
+        remember(f"{username}:{password}")
+
+
 def forget_all() -> None:
     """Drop every remembered secret (tests: one process runs many independent checks)."""
     with _known_lock:

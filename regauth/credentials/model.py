@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from regauth.report import Diagnosis
-from regauth.secret import Secret
+from regauth.secret import Secret, remember_pair
 
 
 @dataclass
@@ -21,6 +21,10 @@ class Credential:
     source: str = ""  # flags | docker-config | credential-helper | auth.json | pull-secret
     origin: str = ""  # file path or helper program
     key: str = ""  # the key that matched
+
+    def __post_init__(self) -> None:
+        if self.password:  # base64(user:password) is a secret of its own, for the scrub of every output
+            remember_pair(self.username, self.password.reveal())
 
     @property
     def anonymous(self) -> bool:

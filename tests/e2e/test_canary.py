@@ -9,6 +9,7 @@ dedicated htpasswd registry (Basic auth on every registry request).
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import secrets
@@ -16,6 +17,7 @@ import subprocess
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -314,3 +316,95 @@ def test_junit_report(canary, registry_token_tls, tmp_path):
                   "--junit", str(xml), "-o", "json", input=canary.password + "\n")
     assert_clean(canary, run, [xml], expect=(1,))
     assert "<testsuites" in xml.read_text()
+
+
+
+# --- a password that changes when it is encoded ---------------------------------------------------------------------
+
+ODD_USER = "canary-odd"
+# a quote, a backslash, non-ASCII and HTML characters: JSON, URL and HTML encoders all rewrite it
+ODD_PASSWORD = 'cnry"pw\\ä<&>' + secrets.token_hex(6)
+
+
+def _go_json(value: str) -> str:
+    """Inside a JSON string as Go's encoding/json writes it: UTF-8 as is, <>& as \u003c \u003e \u0026."""
+    return (json.dumps(value, ensure_ascii=False)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026"))
+
+
+def odd_forms() -> dict[str, str]:
+    """Every form of the odd password a leak could take (computed here, independently of regauth)."""
+    data, pair = ODD_PASSWORD.encode(), f"{ODD_USER}:{ODD_PASSWORD}".encode()
+    out = {"raw": ODD_PASSWORD, "json (ensure_ascii)": json.dumps(ODD_PASSWORD)[1:-1],
+           "json (utf-8)": json.dumps(ODD_PASSWORD, ensure_ascii=False)[1:-1], "json (go)": _go_json(ODD_PASSWORD),
+           "url (quote)": quote(ODD_PASSWORD, safe=""), "url (quote, / safe)": quote(ODD_PASSWORD),
+           "url (quote_plus)": quote_plus(ODD_PASSWORD), "hex": data.hex(), "HEX": data.hex().upper()}
+    for name, value in (("password", data), ("user:password", pair)):
+        for kind, encoded in (("base64", base64.b64encode(value).decode()),
+                              ("base64url", base64.urlsafe_b64encode(value).decode())):
+            out[f"{kind}({name})"] = encoded
+            out[f"{kind}({name}) unpadded"] = encoded.rstrip("=")
+    return out
+
+
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _strings(k) + _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def odd_leaks(run: Run, files: list[Path]) -> list[str]:
+    """Where any form of the odd password shows up, in the outputs as written and as a reader decodes them (JSON
+    strings, XML entities)."""
+    texts = {"stdout": run.stdout, "stderr": run.stderr}
+    texts.update({f.name: f.read_text(errors="replace") for f in files if f.exists()})
+    for where, text in list(texts.items()):
+        try:
+            texts[f"{where} (JSON strings)"] = "\n".join(_strings(json.loads(text)))
+        except ValueError:
+            pass
+        texts[f"{where} (XML-unescaped)"] = html.unescape(text)
+    return [f"{where}: {what}" for where, text in texts.items() for what, value in odd_forms().items()
+            if value in text]
+
+
+def _echo_bodies() -> list[tuple[str, str]]:
+    """(content type, body) of token services that echo the password back in their 401."""
+    forms = odd_forms()
+    go = ('{"errors":[{"code":"UNAUTHORIZED","message":"authentication failed for ' + ODD_USER + ' with ' +
+          _go_json(ODD_PASSWORD) + '","detail":{"sent":"' + forms["base64(user:password)"] + '","bytes":"' +
+          forms["hex"] + '"}}]}')
+    plain = "\n".join(f"echo {n}: {value}" for n, value in enumerate(forms.values()))
+    return [("application/json", go), ("text/plain; charset=utf-8", plain + "\n")]
+
+
+@pytest.mark.parametrize("body", range(2), ids=["go-json-body", "every-form-in-text"])
+def test_a_password_with_quotes_and_non_ascii_echoed_by_the_server_never_leaks(token_issuer, registry_token_tls,
+                                                                               tmp_path, body):
+    content_type, text = _echo_bodies()[body]
+    token_issuer.behaviour.html_body, token_issuer.behaviour.body_type = text, content_type
+    token_issuer.behaviour.status = 401
+    har, xml = tmp_path / "odd.har", tmp_path / "odd.xml"
+    runs = [([], []), (["-v"], []), (["-o", "json", "--trace", "--trace-file", str(har)], [har])]
+    if HAS_JUNIT:
+        runs.append((["--junit", str(xml), "-o", "json"], [xml]))
+    try:
+        for extra, files in runs:
+            run = regauth("pull-check", registry_token_tls.ref("team/app:1.0"), *transport_flags(registry_token_tls),
+                          "-u", ODD_USER, "--password-stdin", *extra, input=ODD_PASSWORD + "\n")
+            assert run.code == 1, f"exit {run.code}\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+            assert "Traceback" not in run.stderr, run.stderr
+            found = odd_leaks(run, files)
+            assert not found, f"{extra}: the password leaked:\n" + "\n".join(found)
+        assert "<redacted sha256:" in har.read_text()
+        # the same search finds it once --show-secrets is given: the test can fail
+        run = regauth("pull-check", registry_token_tls.ref("team/app:1.0"), *transport_flags(registry_token_tls),
+                      "-u", ODD_USER, "--password-stdin", "--show-secrets", "--trace", "--trace-file", str(har),
+                      input=ODD_PASSWORD + "\n")
+        assert odd_leaks(run, [har])
+    finally:
+        token_issuer.reset()

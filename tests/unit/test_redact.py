@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 import pytest
 from hypothesis import assume, given, settings
@@ -198,3 +199,88 @@ def test_redaction_never_crashes(name, value):
     redact.body(value, name)
     redact.text(value)
     redact.scrub(value)
+
+
+# --- the scrub finds a secret in any encoded form --------------------------------------------------------------
+
+WEIRD = 'pa"ss\\wörd<&>/ +💥'  # quote, backslash, non-ASCII, HTML characters, slash, space, plus, astral
+
+
+def _go_json(value: str) -> str:
+    """Go's encoding/json: UTF-8 as is, HTML characters as \\u003c, \\u003e, \\u0026."""
+    return (json.dumps(value, ensure_ascii=False)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026"))
+
+
+def encoded(value: str) -> dict[str, str]:
+    """The forms a server may echo `value` in (computed independently of regauth.redact)."""
+    from urllib.parse import quote, quote_plus
+
+    data = value.encode()
+    std, url = base64.b64encode(data).decode(), base64.urlsafe_b64encode(data).decode()
+    return {"raw": value, "json ensure_ascii": json.dumps(value)[1:-1],
+            "json utf-8": json.dumps(value, ensure_ascii=False)[1:-1], "json go": _go_json(value),
+            "json go ascii": json.dumps(value)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e")
+            .replace("&", "\\u0026"),
+            "json escaped slash": json.dumps(value)[1:-1].replace("/", "\\/"),
+            "json upper hex": re.sub(r"(?<!\\)((?:\\\\)*)\\u([0-9a-f]{4})",
+                                     lambda m: f"{m.group(1)}\\u{m.group(2).upper()}", json.dumps(value)[1:-1]),
+            "quote": quote(value, safe=""), "quote safe /": quote(value), "quote_plus": quote_plus(value),
+            "quote lower hex": re.sub("%[0-9A-F]{2}", lambda m: m.group(0).lower(), quote(value, safe="")),
+            "base64": std, "base64 unpadded": std.rstrip("="), "base64url": url, "base64url unpadded": url.rstrip("="),
+            "hex": data.hex(), "HEX": data.hex().upper()}
+
+
+@pytest.mark.parametrize("form", list(encoded(WEIRD)))
+def test_scrub_finds_every_encoded_form_of_a_secret(form):
+    Secret(WEIRD)
+    text = encoded(WEIRD)[form]
+    out = redact.scrub(f'{{"message": "login failed: {text} is wrong"}}')
+    assert text not in out
+    assert out == f'{{"message": "login failed: <redacted {fingerprint(WEIRD)}> is wrong"}}'
+
+
+def test_a_json_body_that_echoes_the_password_is_scrubbed_after_redaction():
+    """The body is redacted (re-encoded with ensure_ascii) first: the scrub must find the escaped password."""
+    Secret(WEIRD)
+    for body in (json.dumps({"errors": [{"message": f"bad password {WEIRD}"}]}),
+                 json.dumps({"errors": [{"message": f"bad password {WEIRD}"}]}, ensure_ascii=False),
+                 '{"errors":[{"message":"bad password ' + _go_json(WEIRD) + '"}]}'):
+        out = redact.scrub(redact.body(body, "application/json"))
+        assert all(text not in out for text in encoded(WEIRD).values()), out
+        assert f"<redacted {fingerprint(WEIRD)}>" in out
+
+
+def test_base64_of_user_and_password_is_scrubbed_when_the_user_is_known():
+    from regauth.credentials.model import Credential
+
+    Credential(username="alice", password=Secret(WEIRD))
+    pair = base64.b64encode(f"alice:{WEIRD}".encode()).decode()
+    out = redact.scrub(f"the server says: you sent {pair}")
+    assert pair not in out and pair.rstrip("=") not in out and "<redacted sha256:" in out
+
+
+def test_scrub_keeps_markers_and_takes_the_longest_form():
+    Secret("abcdef-123")
+    Secret("abcdef-123-longer")
+    marker = redacted("abcdef-123")
+    out = redact.scrub(f"{marker} abcdef-123-longer abcdef-12 abcdef-123")
+    assert out == (f"{marker} <redacted {fingerprint('abcdef-123-longer')}> abcdef-12 "
+                   f"<redacted {fingerprint('abcdef-123')}>")
+
+
+def test_scrub_leaves_text_without_secrets_untouched():
+    Secret("s3cr3t-" + "z" * 10)
+    text = 'GET /v2/ → 401 {"errors":[{"code":"UNAUTHORIZED","message":"s3cr3t- is not it"}]} \\u00e4 %41'
+    assert redact.scrub(text) == text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=6, max_size=24).filter(lambda v: len(v.strip()) >= 6), st.text(max_size=30),
+       st.sampled_from(sorted(encoded("x" * 6))))
+def test_any_secret_in_any_form_never_survives_the_scrub(secret, noise, form):
+    text = encoded(secret)[form]
+    assume(text not in noise and text not in "<redacted sha256:>")  # the marker itself is no leak
+    Secret(secret)
+    out = redact.scrub(f"{noise}{text}{noise}")
+    assert text not in out
