@@ -89,6 +89,7 @@ CATALOGUE: dict[str, Severity] = {
     "secret.empty-auths": "error",
     "secret.auth-mismatch": "error",
     "secret.no-credentials": "error",
+    "secret.no-password": "warning",
     "secret.whitespace": "warning",
     "secret.ignored-field": "warning",
     "secret.key-normalized": "info",

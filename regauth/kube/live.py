@@ -63,7 +63,7 @@ def kubelet_pull(text: str, options: RunOptions, shared: Shared,
         result = _attempt(text, options, shared, _entry_lookup(entry, label, via))
         _secret_fix(result, label, entry.key)
         first = result.cause.code if result.cause else None
-        attempts.append({"secret": label, "key": entry.key, "username": entry.username, "ok": result.ok,
+        attempts.append({"secret": label, "key": entry.key, "username": entry.shown_username, "ok": result.ok,
                          "failed_step": result.failed_step, "code": first})
         if result.ok:
             break

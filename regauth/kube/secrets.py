@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,8 @@ TOKEN_FIELDS = ("identitytoken", "registrytoken")
 _HELPER_FIELDS = ("credsstore", "credhelpers")
 _WHITESPACE_NAMES = {"\n": "a newline (0x0A)", "\r": "a carriage return (0x0D)", "\t": "a tab (0x09)",
                      " ": "a space"}
+_CONTROL_NAMES = {"\x00": "NUL", "\x07": "BEL", "\x08": "BS", "\t": "TAB", "\n": "LF", "\r": "CR", "\x1b": "ESC",
+                  "\x7f": "DEL"}
 
 
 @dataclass
@@ -41,6 +44,15 @@ class SecretEntry:
     email: str | None = None
     ignored_fields: list[str] = field(default_factory=list)
     auth_source: str = "none"  # "auth", "username/password" or "none"
+    # with no password, a username holding `user:password`: the part after the first ':' (never shown)
+    hidden_in_username: Secret | None = None
+
+    @property
+    def shown_username(self) -> str | None:
+        """The username for reports: a password pasted into it (`user:password`, no password field) redacted."""
+        if self.hidden_in_username is None or self.username is None:
+            return self.username
+        return f"{self.username.partition(':')[0]}:{self.hidden_in_username}"
 
     @property
     def has_credentials(self) -> bool:
@@ -52,7 +64,7 @@ class SecretEntry:
         return self.normalized is not None and self.has_credentials
 
     def to_json(self) -> dict[str, Any]:
-        return {"key": self.key, "kubelet_key": self.normalized, "username": self.username,
+        return {"key": self.key, "kubelet_key": self.normalized, "username": self.shown_username,
                 "password": describe_password(self.password), "email": self.email,
                 "auth_source": self.auth_source, "ignored_fields": self.ignored_fields}
 
@@ -526,8 +538,12 @@ def _read_entry(secret: PullSecret, key: str, value: Any) -> bool:
         entry.username = fields["username"]
         entry.password = Secret(fields["password"]) if fields["password"] else None
         entry.auth_source = "username/password"
+        if entry.username and entry.password is None and ":" in entry.username:
+            entry.hidden_in_username = Secret(entry.username.partition(":")[2])
     _lint_whitespace(secret, entry, where)
+    _lint_control_characters(secret, entry, where)
     _lint_ignored(secret, entry, where)
+    _lint_no_password(secret, entry, where)
     _lint_key(secret, entry)
     return True
 
@@ -541,6 +557,16 @@ def _decode_auth(secret: PullSecret, entry: SecretEntry, auth: str, where: str) 
                               fix)
         return False
     username, colon, password = decoded.decode("utf-8", "replace").partition(":")
+    if not colon and (inner := _auth_encoded_twice(decoded)) is not None:
+        secret.breaks_keyring("secret.double-base64",
+                              f"the auth field of {where} is base64-encoded twice: it decodes to base64 text, not to "
+                              f"username:password, and decoding that once more gives username {inner[0]!r} and a "
+                              f"password ({password_text(Secret(inner[1]))}) (kubelet: unable to parse auth field, "
+                              "must be formatted as base64(username:password))",
+                              f"encode USER:PASSWORD once: printf '%s' 'USER:PASSWORD' | base64 -w0 (a tool or a "
+                              f"template encoded the auth value again); or recreate the secret: "
+                              f"{recreate_command(secret, entry.key)}")
+        return False
     if not colon:
         secret.breaks_keyring("secret.bad-base64",
                               f"the auth field of {where} decodes to text without ':' (unable to parse auth field, "
@@ -548,6 +574,24 @@ def _decode_auth(secret: PullSecret, entry: SecretEntry, auth: str, where: str) 
         return False
     entry.username, entry.password, entry.auth_source = username, Secret(password), "auth"
     return True
+
+
+def _auth_encoded_twice(decoded: bytes) -> tuple[str, str] | None:
+    """(username, password) when the decoded auth is itself the base64 of `username:password`."""
+    try:
+        text = decoded.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return None
+    if len(text) < 4 or not re.fullmatch(r"[A-Za-z0-9+/_-]+={0,2}", text):
+        return None
+    inner, _ = _lenient_b64decode(text)
+    try:
+        username, colon, password = inner.decode("utf-8").partition(":") if inner else ("", "", "")
+    except UnicodeDecodeError:
+        return None
+    if not colon or not (username + password).isprintable():
+        return None
+    return username, password
 
 
 def _lint_auth_mismatch(secret: PullSecret, entry: SecretEntry, fields: dict[str, str | None], where: str) -> None:
@@ -565,10 +609,7 @@ def _lint_auth_mismatch(secret: PullSecret, entry: SecretEntry, fields: dict[str
 
 
 def _lint_whitespace(secret: PullSecret, entry: SecretEntry, where: str) -> None:
-    values = [("username", entry.username, f"username {entry.username!r}")]
-    if entry.password is not None:
-        values.append(("password", entry.password.reveal(), f"password ({password_text(entry.password)})"))
-    for what, value, shown in values:
+    for what, value, shown in _credential_values(entry):
         if not value or value == value.strip():
             continue
         end, char = ("ends", value[-1]) if value[-1].isspace() else ("starts", value[0])
@@ -583,12 +624,65 @@ def _lint_whitespace(secret: PullSecret, entry: SecretEntry, where: str) -> None
                     f"{how}, or recreate the secret: {recreate_command(secret, entry.key)}")
 
 
+def _credential_values(entry: SecretEntry) -> list[tuple[str, str | None, str]]:
+    """(field, value, how a message shows it) for the username and the password."""
+    values = [("username", entry.username, f"username {entry.shown_username!r}")]
+    if entry.password is not None:
+        values.append(("password", entry.password.reveal(), f"password ({password_text(entry.password)})"))
+    return values
+
+
+def _lint_control_characters(secret: PullSecret, entry: SecretEntry, where: str) -> None:
+    """Control characters (ESC, BEL, NUL…) inside a username or password: a terminal or an editor put them there.
+    Whitespace at either end is `_lint_whitespace`'s."""
+    for what, value, shown in _credential_values(entry):
+        if not value:
+            continue
+        found = dict.fromkeys(c for c in value.strip() if unicodedata.category(c) == "Cc")
+        found.update(dict.fromkeys(c for c in value if unicodedata.category(c) == "Cc" and not c.isspace()))
+        if not found:
+            continue
+        names = ", ".join(f"{_CONTROL_NAMES[c]} (0x{ord(c):02X})" if c in _CONTROL_NAMES else f"U+{ord(c):04X}"
+                          for c in found)
+        origin = "decoded from auth" if entry.auth_source == "auth" else f"from the {what} field"
+        how = ("re-encode auth from the right value: printf '%s' 'USER:PASSWORD' | base64 -w0"
+               if entry.auth_source == "auth" else f"write the {what} field again without them")
+        secret.lint("secret.whitespace",
+                    f"the {shown} of {where} ({origin}) contains control character{'s' if len(found) > 1 else ''} "
+                    f"{names} — typically from a terminal, a paste or an editor; the registry will most likely "
+                    "reject it", f"{how}, or recreate the secret: {recreate_command(secret, entry.key)}")
+
+
+def _lint_no_password(secret: PullSecret, entry: SecretEntry, where: str) -> None:
+    """A username and no password: kubelet sends the username with an empty password."""
+    if not entry.username or entry.password or entry.normalized is None:
+        return
+    recreate = recreate_command(secret, entry.key)
+    if entry.hidden_in_username is not None:
+        user = entry.username.partition(":")[0]
+        secret.lint("secret.no-password",
+                    f"{where} has no password, and its username {entry.shown_username!r} looks like "
+                    "USER:PASSWORD in one field: kubelet sends all of it as the username with an empty password, so "
+                    f"the registry sees user {user!r} with the wrong password (the rest, plus a trailing ':')",
+                    "put the part after ':' in the password field, or replace both with auth: printf '%s' "
+                    f"'USER:PASSWORD' | base64 -w0; or recreate the secret: {recreate}", severity="error")
+        return
+    if any(name.lower() in TOKEN_FIELDS for name in entry.ignored_fields):
+        return  # secret.ignored-field already says that the token is ignored and the password empty
+    origin = "auth decodes to a username and an empty password" if entry.auth_source == "auth" else \
+        "it has a username but no password"
+    secret.lint("secret.no-password",
+                f"{where}: {origin} — kubelet sends username {entry.shown_username!r} with an empty password, "
+                "which registries refuse (401), and it does not fall back to an anonymous pull",
+                f"add the password (or an access token used as password): {recreate}")
+
+
 def _lint_ignored(secret: PullSecret, entry: SecretEntry, where: str) -> None:
     tokens = [name for name in entry.ignored_fields if name.lower() in TOKEN_FIELDS]
     others = [name for name in entry.ignored_fields if name.lower() not in TOKEN_FIELDS]
     if tokens:
         effect = ("" if entry.password
-                  else f" — kubelet sends username {entry.username!r} with an empty password" if entry.username
+                  else f" — kubelet sends username {entry.shown_username!r} with an empty password" if entry.username
                   else " — without username/password or auth this entry gives kubelet no credentials")
         secret.lint("secret.ignored-field",
                     f"{where} has {' and '.join(tokens)}, which kubelet ignores (it reads only username, password, "
@@ -704,6 +798,7 @@ def _match_json(entry: SecretEntry, image_name: str) -> dict[str, Any]:
 
 def _no_match(secret: PullSecret, image: str, image_name: str, matched: list[str]) -> Diagnosis:
     hub = image_name.startswith("docker.io/")
+    hits: list[str] = []
     if not secret.read_by_kubelet:
         would = Keyring()
         would.add(secret)
@@ -720,8 +815,16 @@ def _no_match(secret: PullSecret, image: str, image_name: str, matched: list[str
     message = (f"{secret.title} gives kubelet no credentials for {image} (looked up as {image_name}): {reason}; "
                f"{effect}")
     server = "https://index.docker.io/v1/" if hub else image_name.partition("/")[0]
-    return diagnose("secret.no-match", message, f"add an entry for {server}: {recreate_command(secret, server)}",
-                    severity="info" if matched else None)
+    errors = list(dict.fromkeys(d.code for d in secret.diagnoses if d.severity == "error"))
+    first = f"fix {', '.join(errors)} first" if errors else "make kubelet read this secret first"
+    if hits:
+        fix = (f"no new entry is needed: {first} (see above); then {', '.join(hits)} "
+               f"{'matches' if len(hits) == 1 else 'match'} {image_name}")
+    elif not secret.read_by_kubelet:
+        fix = f"{first} (see above), and add an entry for {server}: {recreate_command(secret, server)}"
+    else:
+        fix = f"add an entry for {server}: {recreate_command(secret, server)}"
+    return diagnose("secret.no-match", message, fix, severity="info" if matched else None)
 
 
 def _summary_step(secret: PullSecret, result: CheckResult) -> StepResult:

@@ -68,6 +68,15 @@ LINTS = [
     ("hub_key_no_slash.json", "secret.key-normalized", "warning", ["'index.docker.io/v1'", "no Docker Hub image"]),
     ("registry1_key.json", "secret.key-normalized", "warning", ["registry-1.docker.io", "never matches"]),
     ("invalid_key.json", "secret.invalid-key", "error", ["'registry.example.com /team'", "skips the entry"]),
+    ("no_password_username_only.json", "secret.no-password", "warning",
+     ["username 'deploy' with an empty password", "no password"]),
+    ("no_password_user_colon.json", "secret.no-password", "error",
+     ["'deploy:<redacted sha256:", "USER:PASSWORD in one field", "user 'deploy' with the wrong password"]),
+    ("control_characters.json", "secret.whitespace", "warning",
+     ["password (17 chars", "control characters ESC (0x1B), BEL (0x07)"]),
+    ("double_base64_auth.json", "secret.double-base64", "error",
+     ["auth field of entry 'registry.example.com'", "base64-encoded twice", "username 'user1'",
+      "password (13 chars, sha256:", "keyring of every pod"]),
 ]
 
 
@@ -340,3 +349,98 @@ def test_rendered_text_shows_entries_lints_and_matches():
     assert "6 chars, sha256:" in text
     assert "warning secret.whitespace" in text and "fix:" in text
     assert "1. registry.example.com → registry.example.com" in text
+
+
+# --- review fixes: passwords in usernames, empty passwords, control characters, double base64 in auth, no-match ---
+
+def _outputs(report) -> str:
+    out = io.StringIO()
+    render_secret_report(report, Console(file=out, width=200))
+    return json.dumps(report.to_json()) + out.getvalue()
+
+
+def test_a_password_pasted_into_the_username_is_never_shown():
+    report = decode("no_password_user_colon.json", image="registry.example.com/team/app")
+    text = _outputs(report)
+    assert "Pasted-Passw0rd" not in text and "Passw0rd" not in text
+    [entry] = report.results[0].extra["entries"]
+    assert entry["username"] == f"deploy:<redacted {fingerprint('Pasted-Passw0rd')}>"
+    assert report.results[0].extra["matches"][0]["username"] == entry["username"]
+    assert report.results[0].step("secret").status == "fail"
+    # kubelet (and a live check) still get the username as written: that is what is sent
+    [secret] = load_secrets((FIXTURES / "no_password_user_colon.json").read_text(), "x")
+    assert secret.entries[0].username == "deploy:Pasted-Passw0rd"
+
+
+def test_a_short_password_pasted_into_the_username_is_redacted_too():
+    [result] = decode_secret_report('{"auths":{"r.example.com":{"username":"u:pw1"}}}', "x").results
+    assert "pw1" not in _outputs(decode_secret_report('{"auths":{"r.example.com":{"username":"u:pw1"}}}', "x"))
+    assert result.extra["entries"][0]["username"].startswith("u:<redacted sha256:")
+
+
+def test_username_only_is_not_silently_usable():
+    result = decode("no_password_username_only.json").results[0]
+    assert result.codes() == ["secret.no-password"]
+    assert result.step("secret").status == "warn"
+
+
+def test_auth_with_an_empty_password_warns():
+    [result] = decode_secret_report(json.dumps({"auths": {"r.example.com": {"auth": b64("user:")}}}), "x").results
+    [diagnosis] = [d for d in result.diagnoses if d.code == "secret.no-password"]
+    assert "auth decodes to a username and an empty password" in diagnosis.message
+    assert result.step("secret").status == "warn"
+
+
+def test_identity_token_entries_are_not_reported_twice_for_the_empty_password():
+    result = decode("ignored_identitytoken.json").results[0]
+    assert "secret.no-password" not in result.codes() and "secret.ignored-field" in result.codes()
+
+
+@pytest.mark.parametrize("username, password, names", [
+    ("user", "pass\x00word", ["NUL (0x00)"]),
+    ("us\x1ber", "password", ["ESC (0x1B)"]),
+    ("user", "pass\tword", ["TAB (0x09)"]),
+    ("user", "password\x07", ["BEL (0x07)"]),
+])
+def test_control_characters_are_flagged(username, password, names):
+    for entry in ({"username": username, "password": password}, {"auth": b64(f"{username}:{password}")}):
+        [result] = decode_secret_report(json.dumps({"auths": {"r.example.com": entry}}), "x").results
+        found = [d for d in result.diagnoses if d.code == "secret.whitespace" and "control character" in d.message]
+        assert found, result.codes()
+        assert all(name in found[0].message for name in names)
+        assert result.step("secret").status == "warn"
+        assert "\x1b" not in _outputs(decode_secret_report(json.dumps({"auths": {"r.example.com": entry}}), "x"))
+
+
+def test_trailing_newline_is_reported_once_as_whitespace():
+    [result] = decode_secret_report(json.dumps({"auths": {"r.example.com": {"auth": b64("user:pass\n")}}}),
+                                    "x").results
+    assert result.codes() == ["secret.whitespace"]
+    assert "newline" in result.diagnoses[0].message
+
+
+def test_double_base64_auth_does_not_show_the_password():
+    report = decode("double_base64_auth.json")
+    assert "Tw1ce-Encoded" not in _outputs(report)
+    [secret] = load_secrets((FIXTURES / "double_base64_auth.json").read_text(), "x")
+    assert secret.keyring_error and not secret.usable
+
+
+def test_auth_without_colon_that_is_not_base64_stays_bad_base64():
+    [result] = decode_secret_report(json.dumps({"auths": {"r.example.com": {"auth": b64("justtext")}}}),
+                                    "x").results
+    assert result.codes() == ["secret.bad-base64"]
+
+
+def test_no_match_fix_says_to_fix_the_other_error_first_when_an_entry_would_match():
+    result = decode("wrong_type_opaque.yaml", image="registry.example.com/team/app").results[0]
+    [diagnosis] = [d for d in result.diagnoses if d.code == "secret.no-match"]
+    assert "once that is fixed, registry.example.com would match" in diagnosis.message
+    assert diagnosis.fix.startswith("no new entry is needed: fix secret.wrong-type first")
+    assert "add an entry" not in diagnosis.fix
+
+
+def test_no_match_fix_of_an_unread_secret_without_a_matching_entry_asks_for_both():
+    result = decode("wrong_type_opaque.yaml", image="ghcr.io/org/app").results[0]
+    [diagnosis] = [d for d in result.diagnoses if d.code == "secret.no-match"]
+    assert "fix secret.wrong-type first" in diagnosis.fix and "add an entry for ghcr.io" in diagnosis.fix
