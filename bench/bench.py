@@ -54,7 +54,6 @@ from tests.support.images import OCI_MANIFEST, SeedImage, build_layout, push  # 
 from tests.support.pki import create_pki  # noqa: E402
 from tests.support.registry import RegistryProcess  # noqa: E402
 from tests.support.skopeo import SKOPEO, _sandbox, skopeo_env, tls_flags  # noqa: E402
-from tests.support import token_issuer  # noqa: E402
 from tests.support.token_issuer import TokenIssuer  # noqa: E402
 from tests.support.users import ADMIN, ALICE, SERVICE  # noqa: E402
 
@@ -124,12 +123,6 @@ class Bench:
     # ------------------------------------------------------------------------------------------- set-up
     def start(self) -> None:
         tls = not self.args.plain_http
-        # The test issuer writes headers and body separately; on a kept-alive connection Nagle's algorithm then
-        # waits for the client's delayed ACK (~40 ms per token). Real token services set TCP_NODELAY; so does this.
-        token_issuer._Handler.disable_nagle_algorithm = True
-        # socketserver's listen backlog is 5: a batch opening 8 connections at once has some SYNs dropped and
-        # retried a second later. Real token services listen with a deep backlog; so does this one.
-        token_issuer._Server.request_queue_size = 128
         pki = create_pki(self.work / "pki")
         self.issuer = TokenIssuer(pki.signing_key, untrusted_key=pki.untrusted_signing_key, tls_cert=pki.server.cert,
                                   tls_key=pki.server.key).start()

@@ -279,7 +279,7 @@ def test_ping_tls_failed(case, setup, request, registry_noauth_http, pki):
     d = failed_at(run, "ping", "ping.tls-failed")
     assert d["message"].startswith(f"GET https://{front.host}/v2/ failed: {front.host} ")
     if case == "tls1.1-only":
-        assert (f"speaks only TLSv1.1 (a client that allows everything got TLSv1.1 with ECDHE-ECDSA-AES128-SHA); "
+        assert ("speaks only TLSv1.1 (a client that allows everything got TLSv1.1 with ECDHE-ECDSA-AES128-SHA); "
                 "regauth, like docker and containerd, requires TLS 1.2 or later") in d["message"]
         assert "TLSV1_ALERT_PROTOCOL_VERSION" in d["message"]
         assert f"enable TLS 1.2 or 1.3 on {front.host}" in d["fix"]

@@ -13,7 +13,7 @@ class LoopbackServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 64
+    request_queue_size = 128  # socketserver's default 5 drops SYNs when a batch opens many connections
 
     def __init__(self, handler: type[BaseHTTPRequestHandler], owner: object, scheme: str = "http"):
         super().__init__(("127.0.0.1", 0), handler)

@@ -88,6 +88,8 @@ class IssuerBehaviour:
     corrupt_signature: bool = False
     #: Answer every token request with this HTML body (status ``status`` or 200).
     html_body: str | None = None
+    #: Content-Type of ``html_body`` (e.g. ``application/json`` for a JSON error page).
+    body_type: str = "text/html; charset=utf-8"
     #: Answer every token request with this status and a JSON error body.
     status: int | None = None
     #: Refuse anonymous requests with 401 (instead of granting the anonymous rights).
@@ -209,6 +211,9 @@ def _rfc3339(ts: float) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like real token services
+    # headers and body go out in separate writes: without TCP_NODELAY a kept-alive connection waits ~40 ms for the
+    # client's delayed ACK on every token. Real token services set it.
+    disable_nagle_algorithm = True
     server_version = "regauth-test-issuer/1.0"
     timeout = 30  # close idle keep-alive connections eventually
 
@@ -486,7 +491,7 @@ class TokenIssuer:
         if path != TOKEN_PATH:
             return self._error(404, "NOT_FOUND", f"no such endpoint {path}")
         if b.html_body is not None:
-            return b.status or 200, b.html_body.encode(), "text/html; charset=utf-8", None
+            return b.status or 200, b.html_body.encode(), b.body_type, None
         if b.status is not None:
             return self._error(b.status, "FORCED", f"forced status {b.status}")
         if method == "GET" and not b.allow_get:
