@@ -239,15 +239,16 @@ def _exit_code(report: Report, strict: bool) -> int:
 
 def _emit(report: Report, output: Output, no_color: bool, quiet: bool, verbose: bool = False,
           show: bool = False) -> None:
-    if not show:  # the last line of defence: no known secret reaches any output format
-        from regauth.redact import scrub_obj
+    from regauth.redact import scrub_obj  # the last line of defence: no known secret reaches any output format
 
-        scrub_obj(report)
     if output == Output.json:
         from regauth.render.json import write
 
-        write(report, sys.stdout)
+        data = report.to_json()  # scrubbed as JSON: only what the output holds is walked
+        write(data if show else scrub_obj(data), sys.stdout)
         return
+    if not show:
+        scrub_obj(report)
     if output == Output.github:
         from regauth.render.github import render
 
@@ -403,7 +404,7 @@ def pull_check(
             _write_har(har)
         report = Report("pull-check", results)
         _emit(report, output, no_color, quiet, verbose, show_secrets)
-        _write_junit(junit_path, report, strict)
+        _write_junit(junit_path, report, strict, show_secrets)
         return _exit_code(report, strict)
 
     _run(go, debug)
@@ -455,11 +456,14 @@ def _check_output_file(path: Path | None, option: str, replaced: bool = False) -
         raise InputError(f"cannot write {option} {path}: {unreadable(e)}") from None
 
 
-def _write_junit(path: Path | None, report: Report, strict: bool) -> None:
+def _write_junit(path: Path | None, report: Report, strict: bool, show: bool) -> None:
     if path is None:
         return
+    from regauth.redact import scrub_obj
     from regauth.render.junit import render
 
+    if not show:  # as _emit: no known secret in any output (a walk again after text output finds nothing new)
+        scrub_obj(report)
     try:
         path.write_text(render(report, strict), encoding="utf-8")
     except OSError as e:

@@ -308,6 +308,7 @@ class Http:
     def _send(self, method: str, url: str, headers: dict[str, str], data: dict[str, str] | None, cap: int,
               exchanges: list[Exchange], trust: str | None = None):
         show = self.config.show_secrets
+        recorded = self.on_exchange is not None  # headers and bodies are redacted only for a trace or HAR
         t0 = time.perf_counter()
         wall = time.time()
         left = deadline.remaining()
@@ -338,25 +339,23 @@ class Http:
             else:
                 kind, detail = classify(e)
             ex = Exchange(method, redact.url(url, show), response.status_code if response is not None else None,
-                          (time.perf_counter() - t0) * 1000, redact.headers(list(headers.items()), show),
-                          redact.headers(list(response.headers.items()), show) if response is not None else [],
+                          (time.perf_counter() - t0) * 1000,
+                          redact.headers(list(headers.items()), show) if recorded else [],
+                          redact.headers(list(response.headers.items()), show)
+                          if recorded and response is not None else [],
                           error=f"{kind}: {detail}", started=wall, wait_ms=wait_ms,
                           http_version=response.http_version if response is not None else "",
                           reason=response.reason_phrase if response is not None else "")
             if self.on_exchange:
                 self.on_exchange(ex)
             raise TransportError(kind, detail, url, exchanges + [ex]) from None
-        req_body = request.content.decode("utf-8", "replace") if request.content else None
-        ctype = response.headers.get("content-type", "")
         exchange = Exchange(
             method=method, url=redact.url(url, show), status=response.status_code,
-            duration_ms=(time.perf_counter() - t0) * 1000,
-            request_headers=redact.headers(list(request.headers.items()), show),
-            response_headers=redact.headers(list(response.headers.items()), show),
-            request_body=redact.body(req_body, request.headers.get("content-type", ""), show),
-            response_body=_trace_body(body, ctype, show),
-            started=wall, http_version=response.http_version, reason=response.reason_phrase, response_size=size,
-            truncated=truncated, wait_ms=wait_ms, request_body_size=len(request.content or b""))
+            duration_ms=(time.perf_counter() - t0) * 1000, started=wall, http_version=response.http_version,
+            reason=response.reason_phrase, response_size=size, truncated=truncated, wait_ms=wait_ms,
+            request_body_size=len(request.content or b""))
+        if recorded:
+            _record_full(exchange, request, response, body, show)
         return response.status_code, response.headers, body, truncated, exchange
 
     def close(self) -> None:
@@ -434,6 +433,16 @@ def _read_body(response: httpx.Response, cap: int) -> tuple[bytes, int, bool]:
         if size > cap:
             return b"".join(chunks)[:cap], size, True
     return b"".join(chunks), size, False
+
+
+def _record_full(exchange: Exchange, request: httpx.Request, response: httpx.Response, body: bytes,
+                 show: bool) -> None:
+    """Fill in what only --trace and the HAR show: both sides' headers and bodies, redacted."""
+    req_body = request.content.decode("utf-8", "replace") if request.content else None
+    exchange.request_headers = redact.headers(list(request.headers.items()), show)
+    exchange.response_headers = redact.headers(list(response.headers.items()), show)
+    exchange.request_body = redact.body(req_body, request.headers.get("content-type", ""), show)
+    exchange.response_body = _trace_body(body, response.headers.get("content-type", ""), show)
 
 
 def _trace_body(body: bytes, content_type: str, show: bool) -> str | None:

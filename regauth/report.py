@@ -27,7 +27,8 @@ class Diagnosis:
 
 @dataclass
 class Exchange:
-    """One HTTP request/response as recorded by the shared client (already redacted)."""
+    """One HTTP request/response as recorded by the shared client (already redacted). Headers and bodies are
+    filled in only when the run records them (--trace, --trace-file); the report shows the first four fields."""
 
     method: str
     url: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import Any, TextIO
 
 from regauth.report import Report
 
@@ -14,11 +14,12 @@ def render(report: Report) -> str:
     return json.dumps(report.to_json(), indent=2, default=str)
 
 
-def write(report: Report, stream: TextIO) -> None:
-    """`render(report)` and a newline, written while it is encoded: the text of a big batch's report never sits in
-    memory whole (nor the encoder's hundreds of thousands of pieces of it)."""
+def write(data: dict[str, Any], stream: TextIO) -> None:
+    """The report's JSON (`Report.to_json()`, scrubbed by the caller) and a newline, written while it is encoded:
+    the text of a big batch's report never sits in memory whole (nor the encoder's hundreds of thousands of pieces
+    of it). Same text as `render`."""
     pieces: list[str] = []
-    for piece in json.JSONEncoder(indent=2, default=str).iterencode(report.to_json()):
+    for piece in json.JSONEncoder(indent=2, default=str).iterencode(data):
         pieces.append(piece)
         if len(pieces) >= _FLUSH_EVERY:
             stream.write("".join(pieces))

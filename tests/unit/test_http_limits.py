@@ -147,8 +147,29 @@ def test_nested_limits_keep_the_earlier_end():
     assert deadline.remaining() is None
 
 
-def test_trace_body_is_redacted_before_it_is_cut(serve, http):
+@pytest.fixture
+def traced():
+    """An Http that records every exchange in full, as --trace and --trace-file do."""
+    seen: list = []
+    client = Http(TransportConfig(plain_http=True, timeout=2.0), on_exchange=seen.append)
+    yield client, seen
+    client.close()
+
+
+def test_headers_and_bodies_are_recorded_only_for_a_trace(serve, http, traced):
+    server = serve(bad.respond(200, {"X-Answer": "42"}, b'{"a": 1}', "application/json"))
+    lean = http.request("GET", server.url + "/v2/").exchanges[-1]
+    assert (lean.status, lean.request_headers, lean.response_headers, lean.response_body) == (200, [], [], None)
+    client, seen = traced
+    full = client.request("GET", server.url + "/v2/").exchanges[-1]
+    assert seen == [full]
+    assert ("x-answer", "42") in [(k.lower(), v) for k, v in full.response_headers]
+    assert full.response_body == '{"a": 1}' and full.request_headers
+
+
+def test_trace_body_is_redacted_before_it_is_cut(serve, traced):
     """A secret past the trace cap of a JSON body must not survive as a cut, unparseable fragment."""
+    http = traced[0]
     # cut first (as before), the first 30 characters of the token would have been shown
     body = json.dumps({"pad": "x" * (TRACE_BODY_CAP - 60), "refresh_token": "rt-" + "s3cr3t" * 10}).encode()
     server = serve(bad.respond(200, {}, body, "application/json"))
@@ -158,7 +179,8 @@ def test_trace_body_is_redacted_before_it_is_cut(serve, http):
     assert resp.exchanges[-1].response_size == len(body)
 
 
-def test_binary_bodies_are_not_dumped_into_the_trace(serve, http):
+def test_binary_bodies_are_not_dumped_into_the_trace(serve, traced):
+    http = traced[0]
     server = serve(bad.respond(200, {}, b"\0\1\2" * 100, "application/octet-stream"))
     resp = http.request("GET", server.url + "/v2/x/blobs/sha256:0")
     assert resp.exchanges[-1].response_body == "(300 bytes of binary data)"

@@ -136,5 +136,20 @@ def test_json_write_streams_the_same_text_as_render():
     big = Report("pull-check", [r for _ in range(300) for r in sample().results])  # past one flush of pieces
     for report in (sample(), big, Report("pull-check", [])):
         out = io.StringIO()
-        render_json.write(report, out)
+        render_json.write(report.to_json(), out)
         assert out.getvalue() == render_json.render(report) + "\n"
+
+
+def test_junit_file_is_scrubbed_even_when_stdout_is_json(tmp_path):
+    """With -o json the report object is scrubbed as JSON, not in place: --junit must scrub what it writes."""
+    from regauth import cli
+    from regauth.secret import Secret
+
+    password = "junit-leak-" + "q" * 10
+    Secret(password)
+    out = tmp_path / "report.xml"
+    leaky = lambda: Report("pull-check", [result("img:1", "token", [raw("token.denied", f"bad {password}", "fix")])])  # noqa: E731
+    cli._write_junit(out, leaky(), strict=False, show=False)
+    assert password not in out.read_text() and "redacted sha256:" in out.read_text()
+    cli._write_junit(out, leaky(), strict=False, show=True)
+    assert password in out.read_text()
