@@ -239,7 +239,9 @@ class Http:
         return client
 
     def _ssl_context(self, cas: Iterable[Path], pairs: Iterable[tuple[Path, Path]]) -> ssl.SSLContext:
-        ctx = ssl.create_default_context()  # TLS 1.2 minimum, as Go clients
+        from regauth.trust import default_context
+
+        ctx = default_context()  # TLS 1.2 minimum, as Go clients
         ctx.set_ciphers(GO_CIPHERS)
         if self.config.insecure:
             ctx.check_hostname = False

@@ -48,6 +48,8 @@ def _missing_tools() -> list[str]:
         missing.append(f"{REGISTRY_BINARY} (Debian package 'docker-registry')")
     if not (shutil.which("skopeo") or os.access(SKOPEO, os.X_OK)):
         missing.append("skopeo (Debian package 'skopeo')")
+    if not shutil.which("openssl"):
+        missing.append("openssl (Debian package 'openssl': `openssl rehash` builds the system-trust CA stores)")
     return missing
 
 

@@ -67,13 +67,14 @@ def skopeo_env() -> dict[str, str]:
     return env
 
 
-def run_skopeo(args: list[str], *, timeout: float = TIMEOUT, check: bool = False) -> subprocess.CompletedProcess:
-    """Run ``skopeo <global flags> <args>`` and capture text output."""
+def run_skopeo(args: list[str], *, timeout: float = TIMEOUT, check: bool = False,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``skopeo <global flags> <args>`` and capture text output (``env``: added to the hermetic one)."""
     if not os.access(SKOPEO, os.X_OK):
         raise RuntimeError(f"skopeo not found ({SKOPEO}); install the Debian package 'skopeo'")
     cmd = [SKOPEO, "--insecure-policy", "--registries.d", str(_sandbox() / "registries.d"), *args]
     proc = subprocess.run(
-        cmd, env=skopeo_env(), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        cmd, env={**skopeo_env(), **(env or {})}, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
     )
     if check and proc.returncode != 0:
         raise RuntimeError(
