@@ -6,7 +6,7 @@ A registry fault never raises out of here: it becomes a Diagnosis. An exception 
 from __future__ import annotations
 
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ALL_COMPLETED, ThreadPoolExecutor, wait
 from typing import Callable, Iterable
 
 from regauth import deadline
@@ -112,8 +112,10 @@ def pull_check_many(texts: list[str], options: RunOptions, shared: Shared, concu
     try:
         futures = [pool.submit(one, t) for t in texts]
         pending = set(futures)
-        while pending:  # short waits: a signal is handled between them even if it was delivered to a worker thread
-            _, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+        while pending:  # short waits: a signal is handled between them even if it was delivered to a worker thread;
+            # not woken by each result (with FIRST_COMPLETED the main thread re-armed a waiter on every pending
+            # future after every result, and took the GIL from the checks each time)
+            _, pending = wait(pending, timeout=0.2, return_when=ALL_COMPLETED)
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
