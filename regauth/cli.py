@@ -239,13 +239,13 @@ def _exit_code(report: Report, strict: bool) -> int:
 
 def _emit(report: Report, output: Output, no_color: bool, quiet: bool, verbose: bool = False,
           show: bool = False) -> None:
-    from regauth.redact import scrub_obj  # the last line of defence: no known secret reaches any output format
+    # the last line of defence: no known secret reaches any output format
+    from regauth.redact import scrub_obj, scrubbed_json
 
     if output == Output.json:
-        from regauth.render.json import write
+        from regauth.render.json import encode, write
 
-        data = report.to_json()  # scrubbed as JSON: only what the output holds is walked
-        write(data if show else scrub_obj(data), sys.stdout)
+        write(report, sys.stdout, encode if show else scrubbed_json)  # scrubbed as JSON: what the output holds
         return
     if not show:
         scrub_obj(report)

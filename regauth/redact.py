@@ -326,6 +326,7 @@ class _Scrubber:
     by_prefix: dict[str, tuple[tuple[str, str], ...]]  # prefix -> (form, secret), longest form first
     lengths: tuple[int, ...] = ()  # the distinct prefix lengths
     shortest: int = 0  # the shortest form
+    in_json: "re.Pattern[str] | None" = None  # any form's prefix as it reads inside a JSON string json.dumps wrote
 
 
 _scrub_cache: tuple[frozenset[str], _Scrubber] = (frozenset(), _Scrubber(None, None, {}))
@@ -359,8 +360,10 @@ def _build(secrets: frozenset[str]) -> None:
                  for prefix, pairs in grouped.items()}
     if by_prefix:
         trie = _trie_pattern(set(by_prefix))
+        in_json = _trie_pattern({json.dumps(prefix)[1:-1] for prefix in by_prefix})
         scrubber = _Scrubber(re.compile(trie), re.compile(f"({_REDACTED})|{trie}"), by_prefix,
-                             tuple(sorted({len(p) for p in by_prefix}, reverse=True)), min(map(len, by_form)))
+                             tuple(sorted({len(p) for p in by_prefix}, reverse=True)), min(map(len, by_form)),
+                             re.compile(in_json))
     else:
         scrubber = _Scrubber(None, None, {})
     _scrub_cache = (secrets, scrubber)
@@ -401,6 +404,17 @@ def _replace(value: str, scrubber: _Scrubber) -> str:
         done = pos = start + len(hit[0])
     out.append(value[done:])
     return "".join(out)
+
+
+def scrubbed_json(value: Any, indent: int = 2) -> str:
+    """`json.dumps(scrub_obj(value), indent=indent, default=str)` — without the walk when the plain encoding holds
+    nothing a scrub would change. JSON escapes character by character, so a string holding a secret's form encodes
+    to text holding that form's escape (the `in_json` finder), and a string holding a JWT to text holding "eyJ"."""
+    scrubber = _scrubber()
+    text = json.dumps(value, indent=indent, default=str)
+    if "eyJ" not in text and (scrubber.in_json is None or not scrubber.in_json.search(text)):
+        return text
+    return json.dumps(_scrub_obj(value, scrubber), indent=indent, default=str)
 
 
 def scrub_obj(value: Any) -> Any:

@@ -132,6 +132,9 @@ class Report:
     def ok(self) -> bool:
         return all(r.ok for r in self.results)
 
+    def header(self) -> dict[str, Any]:
+        """The report's fields but `results`, in `to_json` order."""
+        return {"schema": SCHEMA, "command": self.command, "ok": self.ok}
+
     def to_json(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "command": self.command, "ok": self.ok,
-                "results": [r.to_json() for r in self.results]}
+        return {**self.header(), "results": [r.to_json() for r in self.results]}

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from regauth.report import Report
 
-_FLUSH_EVERY = 8192  # encoder chunks
+INDENT = 2
+
+
+def encode(value: Any) -> str:
+    return json.dumps(value, indent=INDENT, default=str)
 
 
 def render(report: Report) -> str:
-    return json.dumps(report.to_json(), indent=2, default=str)
+    return encode(report.to_json())
 
 
-def write(data: dict[str, Any], stream: TextIO) -> None:
-    """The report's JSON (`Report.to_json()`, scrubbed by the caller) and a newline, written while it is encoded:
-    the text of a big batch's report never sits in memory whole (nor the encoder's hundreds of thousands of pieces
-    of it). Same text as `render`."""
-    pieces: list[str] = []
-    for piece in json.JSONEncoder(indent=2, default=str).iterencode(data):
-        pieces.append(piece)
-        if len(pieces) >= _FLUSH_EVERY:
-            stream.write("".join(pieces))
-            pieces.clear()
-    pieces.append("\n")
-    stream.write("".join(pieces))
+def write(report: Report, stream: TextIO, encode: Callable[[Any], str] = encode) -> None:
+    """`render(report)` and a newline, written one result at a time, each as `encode` gives it (the CLI passes
+    one that scrubs secrets): the text of a big batch's report never sits in memory whole."""
+    if not report.results:
+        stream.write(encode(report.to_json()) + "\n")
+        return
+    head = encode(report.header())  # '{\n  "schema": …,\n  "ok": true\n}'
+    stream.write(head[:-2] + ',\n  "results": [\n')
+    nested = "\n" + " " * 2 * INDENT  # JSON text holds no raw newline but between tokens: indenting is safe
+    last = len(report.results) - 1
+    for i, result in enumerate(report.results):
+        stream.write(nested[1:] + encode(result.to_json()).replace("\n", nested) + (",\n" if i < last else "\n"))
+    stream.write(" " * INDENT + "]\n}\n")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import re
 
@@ -284,3 +285,43 @@ def test_any_secret_in_any_form_never_survives_the_scrub(secret, noise, form):
     Secret(secret)
     out = redact.scrub(f"{noise}{text}{noise}")
     assert text not in out
+
+
+# --- scrubbed_json: the JSON output's scrub, skipped only when it would change nothing ------------------------------
+
+def _walked(value) -> str:
+    return json.dumps(redact.scrub_obj(copy.deepcopy(value)), indent=2, default=str)
+
+
+@pytest.mark.parametrize("form", list(encoded(WEIRD)))
+def test_scrubbed_json_equals_the_walk_for_every_form(form):
+    Secret(WEIRD)
+    value = {"steps": [{"summary": f"said {encoded(WEIRD)[form]}!", "details": {encoded(WEIRD)[form]: [1, None]}}]}
+    out = redact.scrubbed_json(copy.deepcopy(value))
+    assert out == _walked(value)
+    assert encoded(WEIRD)[form] not in json.loads(out)["steps"][0]["summary"]
+
+
+def test_scrubbed_json_redacts_jwt_signatures_and_leaves_clean_values_alone():
+    jwt_like = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+    out = json.loads(redact.scrubbed_json({"t": f"token {jwt_like}"}))
+    assert "c2lnbmF0dXJlLXNpZ25hdHVyZQ" not in out["t"] and "<redacted sha256:" in out["t"]
+    Secret(WEIRD)
+    clean = {"a": ["nothing secret here", 1.5, True], "b": {"c": "pa ss wörd"}}
+    assert redact.scrubbed_json(clean) == json.dumps(clean, indent=2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(SECRET_VALUE | st.text(min_size=6, max_size=30).filter(lambda s: s.strip() and len(s.strip()) >= 6),
+       st.text(max_size=20), st.sampled_from(list(encoded("x"))))
+def test_scrubbed_json_is_the_walk_for_any_secret(secret, noise, form):
+    from regauth.secret import forget_all
+
+    forget_all()
+    Secret(secret)
+    try:
+        shown = encoded(secret)[form]
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 form to echo
+        shown = secret
+    for value in ({"m": noise + shown + noise}, [noise, {shown: noise}], {"k": [{"deep": [shown]}]}, {"m": noise}):
+        assert redact.scrubbed_json(copy.deepcopy(value)) == _walked(value)

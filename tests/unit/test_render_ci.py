@@ -136,7 +136,7 @@ def test_json_write_streams_the_same_text_as_render():
     big = Report("pull-check", [r for _ in range(300) for r in sample().results])  # past one flush of pieces
     for report in (sample(), big, Report("pull-check", [])):
         out = io.StringIO()
-        render_json.write(report.to_json(), out)
+        render_json.write(report, out)
         assert out.getvalue() == render_json.render(report) + "\n"
 
 
