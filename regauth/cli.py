@@ -586,7 +586,8 @@ def decode_secret(
         if source is None and sys.stdin is not None and sys.stdin.isatty():
             raise InputError("give a FILE or pipe the secret in (-)")
         text = _read_source(source if source is not None else "-", "decode-secret FILE")
-        report = scrub_obj(decode_secret_report(text, source if source is not None else "-", image))
+        label = "stdin" if source in (None, "-") else source  # what errors and the report call the input
+        report = scrub_obj(decode_secret_report(text, label, image))
         if output != Output.text:  # json and github as for every command (the report is scrubbed already)
             _emit(report, output, no_color, quiet=False, show=True)
         else:

@@ -107,6 +107,12 @@ def test_decode_secret_binary_on_stdin():
     assert run.code in (1, 2) and "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize("args", [["decode-secret", "-"], ["decode-secret"]])
+def test_decode_secret_calls_its_standard_input_stdin(args):
+    run = regauth(*args, input="garbage: [")
+    assert run.code == 2 and run.stderr.startswith("regauth: stdin: "), run.stderr
+
+
 @pytest.mark.parametrize("args, words", [
     (["-f", "@binary"], ["--file"]),
     (["-u", "x", "--password-file", "@binary"], ["password"]),

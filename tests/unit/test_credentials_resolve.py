@@ -371,6 +371,15 @@ def test_broken_config_json_is_an_error_not_a_crash(world):
     assert codes(result) == [("credentials.config-invalid", "error")]
 
 
+@pytest.mark.parametrize("data, kind", [(None, "null"), ([], "array"), ("x", "string"), (1.5, "number"),
+                                        (True, "boolean")])
+def test_a_config_that_is_not_an_object_is_named_in_json_terms(world, data, kind):
+    world.docker(data)
+    result = world.lookup("registry.example.com")
+    assert codes(result) == [("credentials.config-invalid", "error")]
+    assert f"holds a JSON {kind} instead of an object" in result.diagnoses[0].message
+
+
 def test_br56_acr_token_output(world):
     world.docker_fixture("br56-acr-token-output")
     result = world.lookup("myregistry.azurecr.io")
