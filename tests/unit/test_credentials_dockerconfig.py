@@ -107,7 +107,7 @@ def test_malformed_auth_entries_are_skipped_and_reported():
 
 
 @pytest.mark.parametrize("data, words", [
-    ([1, 2], "JSON list instead of an object"),
+    ([1, 2], "JSON array instead of an object"),
     ({"auths": []}, "\"auths\""),
     ({"auths": {"r.example.com": "dXNlcjpwdw=="}}, "not an object"),
     ({"auths": {"r.example.com": {"auth": 5}}}, "\"auth\" field"),
