@@ -409,10 +409,17 @@ def _replace(value: str, scrubber: _Scrubber) -> str:
 def scrubbed_json(value: Any, indent: int = 2) -> str:
     """`json.dumps(scrub_obj(value), indent=indent, default=str)` — without the walk when the plain encoding holds
     nothing a scrub would change. JSON escapes character by character, so a string holding a secret's form encodes
-    to text holding that form's escape (the `in_json` finder), and a string holding a JWT to text holding "eyJ"."""
+    to text holding that form's escape (the `in_json` finder), and a string holding a JWT to text holding "eyJ".
+    A value JSON has no type for (a dataclass, say) always takes the walk."""
     scrubber = _scrubber()
-    text = json.dumps(value, indent=indent, default=str)
-    if "eyJ" not in text and (scrubber.in_json is None or not scrubber.in_json.search(text)):
+    opaque: list[Any] = []  # values JSON has no type for: written as str(), which escapes unlike JSON
+
+    def as_text(obj: Any) -> str:
+        opaque.append(obj)
+        return str(obj)
+
+    text = json.dumps(value, indent=indent, default=as_text)
+    if not opaque and "eyJ" not in text and (scrubber.in_json is None or not scrubber.in_json.search(text)):
         return text
     return json.dumps(_scrub_obj(value, scrubber), indent=indent, default=str)
 

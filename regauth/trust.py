@@ -21,7 +21,7 @@ import sys
 
 DEBIAN_BUNDLE = "ca-certificates.crt"
 _HASH_LINK = re.compile(r"[0-9a-f]{8}\.[0-9]+")
-_PEM_BEGIN = b"-----BEGIN CERTIFICATE-----"
+_PEM_BEGINS = (b"-----BEGIN CERTIFICATE-----", b"-----BEGIN TRUSTED CERTIFICATE-----")  # OpenSSL loads both
 
 
 def default_context() -> ssl.SSLContext:
@@ -53,7 +53,8 @@ def same_store(cafile: str, capath: str) -> bool:
         if os.path.basename(bundle) != DEBIAN_BUNDLE or os.path.dirname(bundle) != os.path.realpath(capath):
             return False
         with open(bundle, "rb") as f:
-            in_bundle = f.read().count(_PEM_BEGIN)
+            pem = f.read()
+        in_bundle = sum(pem.count(begin) for begin in _PEM_BEGINS)
         links = sum(1 for name in os.listdir(capath) if _HASH_LINK.fullmatch(name))
     except OSError:
         return False

@@ -325,3 +325,18 @@ def test_scrubbed_json_is_the_walk_for_any_secret(secret, noise, form):
         shown = secret
     for value in ({"m": noise + shown + noise}, [noise, {shown: noise}], {"k": [{"deep": [shown]}]}, {"m": noise}):
         assert redact.scrubbed_json(copy.deepcopy(value)) == _walked(value)
+
+
+def test_scrubbed_json_walks_values_json_has_no_type_for():
+    """str() of a dataclass escapes unlike JSON (repr quoting): such values always take the walk."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Holder:
+        value: str
+
+    Secret(WEIRD)
+    value = {"held": Holder(f"x {WEIRD} y")}
+    expected = json.dumps({"held": Holder(f"x <redacted {fingerprint(WEIRD)}> y")}, indent=2, default=str)
+    assert redact.scrubbed_json(value) == expected
+

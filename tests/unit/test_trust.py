@@ -40,6 +40,15 @@ def test_a_link_to_the_bundle_counts_as_the_bundle(tmp_path, cas):
     assert trust.same_store(str(tmp_path / "cert.pem"), str(tmp_path / "certs-link"))
 
 
+def test_trusted_certificate_blocks_count_too(tmp_path, cas):
+    """OpenSSL loads `TRUSTED CERTIFICATE` blocks from a bundle: one the directory lacks is a difference."""
+    d = store(tmp_path / "certs", cas, links=3)
+    trusted = cas[0].replace(b"BEGIN CERTIFICATE", b"BEGIN TRUSTED CERTIFICATE") \
+        .replace(b"END CERTIFICATE", b"END TRUSTED CERTIFICATE")
+    (d / trust.DEBIAN_BUNDLE).write_bytes(b"".join(cas) + trusted)
+    assert not trust.same_store(str(d / trust.DEBIAN_BUNDLE), str(d))
+
+
 @pytest.mark.parametrize("case", ["appended by hand", "missing link", "other name", "elsewhere", "empty", "absent"])
 def test_anything_else_is_not(tmp_path, cas, case):
     d = tmp_path / "certs"
