@@ -326,9 +326,7 @@ def _not_found(check: Check, resp: Response, reference: str, where: str, summary
                       + "check the repository path (case, namespace, 'library/' prefix); it is case-sensitive")
             return None
         if tags and not reference.startswith("sha256:") and reference not in tags:
-            check.add("manifest.unknown", f"the repository {check.repository} exists, but {reference} does not "
-                      f"({summary}); tags: {', '.join(tags[:8])}", "check the tag or digest: use one of the existing "
-                      "tags")
+            _unknown(check, reference, summary, tags)
             return None
     else:
         tags = []
@@ -356,10 +354,38 @@ def _not_found(check: Check, resp: Response, reference: str, where: str, summary
         check.add("manifest.not-acceptable", f"{where} exists, but not in a media type the request accepted "
                   f"({summary})", "upgrade the client, or push the image in a common media type")
         return None
-    near = ", ".join(tags[:8]) if tags else "none listed"
-    check.add("manifest.unknown", f"the repository {check.repository} exists, but {reference} does not "
-              f"({summary}); tags: {near}", "check the tag or digest: use one of the existing tags")
+    _unknown(check, reference, summary, tags)
     return None
+
+
+TAGS_SHOWN = 8
+
+
+def _unknown(check: Check, reference: str, summary: str, tags: list[str]) -> None:
+    """manifest.unknown, with the tags that exist and, for a tag, the ones it was probably meant to be."""
+    listed = ", ".join(sorted(tags)[:TAGS_SHOWN]) + (f", … ({len(tags)} listed)" if len(tags) > TAGS_SHOWN else "") \
+        if tags else "none listed"
+    fix = "check the tag or digest: use one of the existing tags"
+    near = [] if reference.startswith("sha256:") else close_tags(reference, tags)
+    if near:
+        fix = f"did you mean {' or '.join(near)}? (tags are case-sensitive)"
+    check.add("manifest.unknown", f"the repository {check.repository} exists, but {reference} does not "
+              f"({summary}); tags: {listed}", fix)
+
+
+_LOOKALIKE = str.maketrans("oil", "011")  # O/0 and l/1/I, the classic misreadings
+
+
+def close_tags(tag: str, tags: list[str]) -> list[str]:
+    """Existing tags that `tag` is probably a typo of: the same in another case or with look-alike characters
+    (O for 0, l for 1) first, then near spellings."""
+    import difflib
+
+    def plain(text: str) -> str:
+        return text.lower().translate(_LOOKALIKE)
+
+    same = [t for t in tags if plain(t) == plain(tag)]
+    return same[:3] or difflib.get_close_matches(tag, tags, n=3, cutoff=0.6)
 
 
 def _repository_exists(check: Check, result: StepResult) -> tuple[bool | None, list[str]]:

@@ -133,6 +133,13 @@ def test_unknown_tag(registry_token_http):
     assert skopeo_inspect(registry_token_http, "team/app:9.9", creds=ALICE).returncode != 0
 
 
+def test_a_mistyped_tag_gets_the_tag_it_was_meant_to_be(registry_token_http):
+    run = pull_check(registry_token_http, "team/app:l.O", user=ALICE)  # l and O for 1 and 0
+    assert run.code == 1
+    assert run.diagnosis("manifest.unknown")["fix"].startswith("did you mean 1.0?")
+    assert skopeo_inspect(registry_token_http, "team/app:l.O", creds=ALICE).returncode != 0
+
+
 def test_unknown_repository(registry_token_http):
     # distribution 2.8 says MANIFEST_UNKNOWN here; the tag list tells the repository is missing
     run = pull_check(registry_token_http, "team/nothere:1.0", user=ALICE)
