@@ -368,7 +368,8 @@ def _unknown(check: Check, reference: str, summary: str, tags: list[str]) -> Non
     fix = "check the tag or digest: use one of the existing tags"
     near = [] if reference.startswith("sha256:") else close_tags(reference, tags)
     if near:
-        fix = f"did you mean {' or '.join(near)}? (tags are case-sensitive)"
+        case = any(t.lower() == reference.lower() for t in near)
+        fix = f"did you mean {' or '.join(near)}?" + (" (tags are case-sensitive)" if case else "")
     check.add("manifest.unknown", f"the repository {check.repository} exists, but {reference} does not "
               f"({summary}); tags: {listed}", fix)
 

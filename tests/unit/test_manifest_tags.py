@@ -26,3 +26,22 @@ def test_close_tags(typed, meant):
 
 def test_no_tags_no_suggestion():
     assert close_tags("latest", []) == []
+
+
+def test_the_fix_says_tags_are_case_sensitive_only_for_a_case_difference():
+    from regauth.steps import manifest
+
+    class FakeCheck:  # `_unknown` only reads the repository and calls add()
+        repository = "team/app"
+
+        def __init__(self):
+            self.added = []
+
+        def add(self, code, message, fix):
+            self.added.append((code, message, fix))
+
+    for typed, fix in (("LATEST", "did you mean latest? (tags are case-sensitive)"), ("t0OO", "did you mean t000?")):
+        check = FakeCheck()
+        manifest._unknown(check, typed, "MANIFEST_UNKNOWN", TAGS)
+        assert check.added[0][2] == fix
+        assert "tags: 1.0, 1.0.1, Latest-dev, latest, stable, t000, t001, t002, … (16 listed)" in check.added[0][1]
