@@ -9,7 +9,8 @@ Debian, Ubuntu and Alpine (the `ca-certificates` package, `update-ca-certificate
 `ca-certificates.crt` and, in the same directory, one hash link per certificate in it. There the directory alone
 is the same trust store, so it is used alone — when the counts agree. Anything else (a bundle elsewhere, e.g.
 Fedora's; a bundle with certificates appended by hand; SSL_CERT_FILE pointing at another file) is loaded whole,
-as `load_default_certs` does.
+as `load_default_certs` does. The counts are the check: a directory edited by hand so that it holds as many
+links as the bundle has certificates, but not the same ones, would go unnoticed.
 """
 
 from __future__ import annotations
