@@ -20,14 +20,21 @@ OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 pytestmark = pytest.mark.registry
 
 
-def ca_store(root: Path, cas: list[bytes], appended: list[bytes] = ()) -> dict[str, str]:
-    """A Debian-style CA directory (one PEM file per CA, `openssl rehash`, the bundle `ca-certificates.crt`
-    beside them) and the environment that names it; `appended` go into the bundle only, as if added by hand."""
+def ca_store(root: Path, cas: list[bytes], appended: list[bytes] = (), dangling: bool = False) -> dict[str, str]:
+    """A Debian-style CA directory (one PEM link per CA into a `share` directory, as update-ca-certificates makes
+    them, `openssl rehash`, the bundle `ca-certificates.crt` beside them) and the environment that names it;
+    `appended` go into the bundle only, as if added by hand; `dangling` removes `share` afterwards, as when
+    /etc/ssl/certs is copied into a container without /usr/share/ca-certificates."""
+    share = root.parent / "share"
     root.mkdir()
+    share.mkdir()
     for i, pem in enumerate(cas):
-        (root / f"ca-{i}.pem").write_bytes(pem)
+        (share / f"ca-{i}.crt").write_bytes(pem)
+        (root / f"ca-{i}.pem").symlink_to(share / f"ca-{i}.crt")
     subprocess.run([OPENSSL, "rehash", str(root)], check=True, capture_output=True, timeout=30)
     (root / "ca-certificates.crt").write_bytes(b"".join([*cas, *appended]))
+    if dangling:
+        shutil.rmtree(share)
     return {"SSL_CERT_FILE": str(root / "ca-certificates.crt"), "SSL_CERT_DIR": str(root)}
 
 
@@ -44,11 +51,13 @@ def check(registry, env: dict[str, str]):
     return run, skopeo
 
 
-@pytest.mark.parametrize("layout", ["hashed directory", "appended to the bundle by hand"])
+@pytest.mark.parametrize("layout", ["hashed directory", "appended to the bundle by hand", "links dangling"])
 def test_a_registry_ca_in_the_system_store_is_trusted(registry_token_tls, pki, strangers, tmp_path, layout):
     ours = cert_pem(pki.ca_cert)
-    env = ca_store(tmp_path / "certs", [*strangers, ours]) if layout == "hashed directory" else \
-        ca_store(tmp_path / "certs", strangers, appended=[ours])
+    if layout == "appended to the bundle by hand":
+        env = ca_store(tmp_path / "certs", strangers, appended=[ours])
+    else:
+        env = ca_store(tmp_path / "certs", [*strangers, ours], dangling=layout == "links dangling")
     run, skopeo = check(registry_token_tls, env)
     assert skopeo.returncode == 0, skopeo.stderr
     assert run.code == 0, run.stdout + run.stderr

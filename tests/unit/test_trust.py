@@ -17,8 +17,9 @@ def cas() -> list[bytes]:
 
 
 def store(root: Path, bundle: list[bytes], links: int, name: str = trust.DEBIAN_BUNDLE) -> Path:
-    """A CA directory: the bundle `name` and `links` files named like subject-hash links (their content unread by
-    `same_store`; the real-registry tests use `openssl rehash`)."""
+    """A CA directory: the bundle `name` and `links` files named like subject-hash links, holding the bundle's
+    certificates in turn (the names are not real subject hashes: `same_store` compares texts; the real-registry
+    tests use `openssl rehash`)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / name).write_bytes(b"".join(bundle))
     for i in range(links):
@@ -47,6 +48,40 @@ def test_trusted_certificate_blocks_count_too(tmp_path, cas):
         .replace(b"END CERTIFICATE", b"END TRUSTED CERTIFICATE")
     (d / trust.DEBIAN_BUNDLE).write_bytes(b"".join(cas) + trusted)
     assert not trust.same_store(str(d / trust.DEBIAN_BUNDLE), str(d))
+
+
+def test_dangling_links_are_not_the_store(tmp_path, cas):
+    """/etc/ssl/certs copied into a container without /usr/share/ca-certificates: links to nothing."""
+    shared = tmp_path / "share"
+    shared.mkdir()
+    d = tmp_path / "certs"
+    d.mkdir()
+    for i, pem in enumerate(cas):
+        (shared / f"c{i}.crt").write_bytes(pem)
+        (d / f"{i:08x}.0").symlink_to(shared / f"c{i}.crt")
+    (d / trust.DEBIAN_BUNDLE).write_bytes(b"".join(cas))
+    assert trust.same_store(str(d / trust.DEBIAN_BUNDLE), str(d))
+    (shared / "c1.crt").unlink()
+    assert not trust.same_store(str(d / trust.DEBIAN_BUNDLE), str(d))
+
+
+def test_as_many_links_but_other_certificates_are_not_the_store(tmp_path, cas):
+    """A CA appended to the bundle by hand and an unrelated one rehashed into the directory: equal counts."""
+    d = store(tmp_path / "certs", cas[:2], links=2)
+    (d / "0000ffff.0").write_bytes(cert_pem(make_ca("unrelated CA")[0]))
+    (d / trust.DEBIAN_BUNDLE).write_bytes(b"".join(cas))
+    assert not trust.same_store(str(d / trust.DEBIAN_BUNDLE), str(d))
+
+
+def test_the_context_has_every_default_of_this_python(tmp_path, cas, monkeypatch):
+    """Built by ssl.create_default_context itself (Python 3.13 adds strict and partial-chain verify flags)."""
+    same = store(tmp_path / "same", cas, links=3)
+    monkeypatch.setenv("SSL_CERT_FILE", str(same / trust.DEBIAN_BUNDLE))
+    monkeypatch.setenv("SSL_CERT_DIR", str(same))
+    lazy, default = trust.default_context(), ssl.create_default_context()
+    assert lazy.cert_store_stats()["x509_ca"] == 0 and default.cert_store_stats()["x509_ca"] == 3
+    for attribute in ("verify_flags", "verify_mode", "check_hostname", "minimum_version", "options"):
+        assert getattr(lazy, attribute) == getattr(default, attribute), attribute
 
 
 @pytest.mark.parametrize("case", ["appended by hand", "missing link", "other name", "elsewhere", "empty", "absent"])
