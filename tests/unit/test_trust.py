@@ -126,3 +126,18 @@ def test_same_store_reads_the_directory_lazily_and_anything_else_whole(tmp_path,
 def test_keylog_file_is_honoured_as_by_the_standard_library(tmp_path, monkeypatch):
     monkeypatch.setenv("SSLKEYLOGFILE", str(tmp_path / "keys.log"))
     assert trust.default_context().keylog_filename == str(tmp_path / "keys.log")
+
+
+def test_a_crl_in_the_bundle_is_not_served_by_certificate_links(tmp_path, cas):
+    """OpenSSL loads CRLs from a bundle; rehash links them as .r0, never as a certificate: the bundle is loaded."""
+    d = store(tmp_path / "certs", cas, links=3)
+    crl = b"-----BEGIN X509 CRL-----\nMIIBAAAA\n-----END X509 CRL-----\n"
+    (d / trust.DEBIAN_BUNDLE).write_bytes(b"".join(cas) + crl)
+    assert not trust.same_store(str(d / trust.DEBIAN_BUNDLE), str(d))
+
+
+def test_comments_and_line_wrapping_between_blocks_do_not_matter(tmp_path, cas):
+    d = store(tmp_path / "certs", cas, links=3)
+    rewrapped = [b"# Issuer: CN=test\n" + pem.replace(b"\n", b"\r\n") for pem in cas]
+    (d / trust.DEBIAN_BUNDLE).write_bytes(b"\n".join(rewrapped))
+    assert trust.same_store(str(d / trust.DEBIAN_BUNDLE), str(d))
