@@ -1,4 +1,4 @@
-"""Exceptions that cross module boundaries."""
+"""Exceptions that cross module boundaries, and plain words for what was wrong with an input."""
 
 
 class InputError(Exception):
@@ -20,3 +20,14 @@ def unreadable(err: BaseException) -> str:
     if isinstance(err, OSError) and err.strerror:
         return err.strerror[:1].lower() + err.strerror[1:]
     return "cannot be read"
+
+
+def json_kind(value: object) -> str:
+    """JSON's name for a parsed value's type, for messages (never the value itself)."""
+    if value is None:
+        return "null"
+    for types, name in ((bool, "boolean"), (str, "string"), ((int, float), "number"), (dict, "object"),
+                        (list, "array")):
+        if isinstance(value, types):
+            return name
+    return type(value).__name__

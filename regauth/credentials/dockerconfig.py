@@ -16,6 +16,7 @@ from typing import Any
 from regauth.credentials.keys import HUB_KEY
 from regauth.credentials.model import CredentialOptions
 from regauth.diagnoses import diagnose
+from regauth.errors import json_kind
 from regauth.report import Diagnosis, Severity
 from regauth.secret import Secret
 
@@ -129,7 +130,7 @@ def load_config(path: Path, legacy: bool = False) -> DockerConfig:
                  f"Replace {path} with a JSON object such as {{\"auths\": {{}}}}.")
         return config
     if not isinstance(data, dict):
-        _invalid(config, f"{path} holds a JSON {_json_kind(data)} instead of an object.",
+        _invalid(config, f"{path} holds a JSON {json_kind(data)} instead of an object.",
                  f"Replace {path} with a JSON object such as {{\"auths\": {{}}}}.")
         return config
     if legacy:
@@ -231,12 +232,3 @@ def _parse_legacy_lines(config: DockerConfig, text: str) -> None:
 
 def _invalid(config: DockerConfig, message: str, fix: str, severity: Severity | None = None) -> None:
     config.diagnoses.append(diagnose("credentials.config-invalid", message, fix, severity=severity))
-
-
-def _json_kind(value: object) -> str:
-    """What JSON calls the type of a parsed value ("array", not Python's "list")."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    return {list: "array", str: "string", int: "number", float: "number"}.get(type(value), type(value).__name__)

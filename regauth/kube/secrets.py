@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from regauth.diagnoses import diagnose
+from regauth.errors import json_kind
 from regauth.kube.documents import flatten, parse_documents, parse_json
 from regauth.kube.keyring import (HUB_KEY, Keyring, explain_mismatch, key_parts, kubelet_image_name, normalize_key,
                                   urls_match)
@@ -137,17 +138,6 @@ def recreate_command(secret: PullSecret, server: str | None = None) -> str:
     return f"kubectl delete secret {name} -n {namespace} && {create}" if secret.name else create
 
 
-def _kind(value: Any) -> str:
-    """JSON name of a value's type, for messages (never the value itself)."""
-    if value is None:
-        return "null"
-    for types, name in ((bool, "boolean"), (str, "string"), ((int, float), "number"), (dict, "object"),
-                        (list, "array")):
-        if isinstance(value, types):
-            return name
-    return type(value).__name__
-
-
 def _go_field(obj: dict[Any, Any], name: str) -> tuple[bool, Any]:
     """Go's encoding/json struct field lookup: case-insensitive, the last matching key wins."""
     values = [value for key, value in obj.items() if str(key).lower() == name]
@@ -216,7 +206,7 @@ def _read_document(item: Any, source: str, index: int = 1, is_json: bool = True)
     if isinstance(item, str) and (payload := _base64_of_json(item)) is not None:
         _read_bare_payload(secret, payload, is_json=True)
     elif not isinstance(item, dict):
-        _not_a_secret(secret, f"YAML {_kind(item)}")
+        _not_a_secret(secret, f"YAML {json_kind(item)}")
     elif "kind" in item:
         kind = item["kind"]
         if kind == "Secret":
@@ -224,7 +214,7 @@ def _read_document(item: Any, source: str, index: int = 1, is_json: bool = True)
         else:
             metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
             name = metadata.get("name")
-            what = kind if isinstance(kind, str) else f"object whose kind is a {_kind(kind)}"
+            what = kind if isinstance(kind, str) else f"object whose kind is a {json_kind(kind)}"
             _not_a_secret(secret, what + (f" named {name!r}" if isinstance(name, str) else ""))
     elif any(key in item for key in TYPE_FOR_KEY):
         secret.format = "data"
@@ -345,7 +335,7 @@ def _secret_value(secret: PullSecret, key: str, data: dict[Any, Any],
         if isinstance(value, str):
             return value.encode(), True
         secret.lint("secret.bad-json",
-                    f"stringData[{key}] of {secret.title} is a YAML {_kind(value)}, not a string: the API server "
+                    f"stringData[{key}] of {secret.title} is a YAML {json_kind(value)}, not a string: the API server "
                     "rejects it",
                     f"write the JSON as one quoted string: stringData: {{{key}: '{{\"auths\": {{…}}}}'}}")
         return None, False
@@ -354,7 +344,7 @@ def _secret_value(secret: PullSecret, key: str, data: dict[Any, Any],
         return b"", True
     if not isinstance(value, str):
         secret.lint("secret.bad-base64",
-                    f"data[{key}] of {secret.title} is a YAML {_kind(value)}, not base64 text: the API server "
+                    f"data[{key}] of {secret.title} is a YAML {json_kind(value)}, not base64 text: the API server "
                     "rejects it",
                     f"put base64 -w0 < config.json under data[{key}], or the plain JSON under stringData")
         return None, False
@@ -428,7 +418,7 @@ def _read_config(secret: PullSecret, payload: Any, fmt: str) -> None:
     """Entries of a dockerconfigjson (`{"auths": {…}}`) or dockercfg (flat map) payload, as kubelet decodes them."""
     if not isinstance(payload, dict):
         secret.read_by_kubelet = False
-        secret.lint("secret.bad-json", f"the {fmt} payload of {secret.title} is a JSON {_kind(payload)}, not an "
+        secret.lint("secret.bad-json", f"the {fmt} payload of {secret.title} is a JSON {json_kind(payload)}, not an "
                     "object: the API server rejects it", f"make it an object: {{\"auths\": {{…}}}}; or: "
                     f"{recreate_command(secret)}")
         return
@@ -445,7 +435,7 @@ def _read_config(secret: PullSecret, payload: Any, fmt: str) -> None:
             return
         if entries is not None and not isinstance(entries, dict):
             secret.breaks_keyring("secret.bad-json",
-                                  f"auths in {secret.title} is a JSON {_kind(entries)}, not an object",
+                                  f"auths in {secret.title} is a JSON {json_kind(entries)}, not an object",
                                   'make auths an object keyed by registry: {"auths": {"HOST:PORT": {"auth": …}}}')
             return
     else:
@@ -517,14 +507,15 @@ def _read_entry(secret: PullSecret, key: str, value: Any) -> bool:
     if not isinstance(value, dict):
         note = (" (a config.json setting: this payload is a config.json, not the legacy flat format)"
                 if key.lower() in _HELPER_FIELDS + ("httpheaders", "proxies") else "")
-        secret.breaks_keyring("secret.bad-json", f"{where} is a JSON {_kind(value)}, not an object{note}",
+        secret.breaks_keyring("secret.bad-json", f"{where} is a JSON {json_kind(value)}, not an object{note}",
                               f"use type {DOCKERCONFIGJSON} for a config.json, or remove {key!r} from the map")
         return False
     fields: dict[str, str | None] = {}
     for name in KUBELET_FIELDS:
         found, field_value = _go_field(value, name)
         if found and field_value is not None and not isinstance(field_value, str):
-            secret.breaks_keyring("secret.bad-json", f"{name} of {where} is a JSON {_kind(field_value)}, not a string",
+            secret.breaks_keyring("secret.bad-json",
+                                  f"{name} of {where} is a JSON {json_kind(field_value)}, not a string",
                                   f"quote the {name} value as a JSON string")
             return False
         fields[name] = field_value or None
