@@ -245,9 +245,10 @@ def _emit(report: "Report", output: Output, no_color: bool, quiet: bool, verbose
     from regauth.redact import scrub_obj, scrubbed_json
 
     if output == Output.json:
-        from regauth.render.json import encode, write
+        from regauth.render.json import INDENT, encode, write
 
-        write(report, sys.stdout, encode if show else scrubbed_json)  # scrubbed as JSON: what the output holds
+        # scrubbed as JSON, one result at a time: the report object itself stays as it is
+        write(report, sys.stdout, encode if show else lambda value: scrubbed_json(value, INDENT))
         return
     if not show:
         scrub_obj(report)
@@ -406,7 +407,7 @@ def pull_check(
             _write_har(har)
         report = Report("pull-check", results)
         _emit(report, output, no_color, quiet, verbose, show_secrets)
-        _write_junit(junit_path, report, strict, show_secrets)
+        _write_junit(junit_path, report, strict, show_secrets, scrubbed=output != Output.json)
         return _exit_code(report, strict)
 
     _run(go, debug)
@@ -458,13 +459,15 @@ def _check_output_file(path: Path | None, option: str, replaced: bool = False) -
         raise InputError(f"cannot write {option} {path}: {unreadable(e)}") from None
 
 
-def _write_junit(path: Path | None, report: "Report", strict: bool, show: bool) -> None:
+def _write_junit(path: Path | None, report: "Report", strict: bool, show: bool, scrubbed: bool = False) -> None:
+    """`scrubbed`: `_emit` already scrubbed the report in place (every output but JSON)."""
     if path is None:
         return
-    from regauth.redact import scrub_obj
     from regauth.render.junit import render
 
-    if not show:  # as _emit: no known secret in any output (a walk again after text output finds nothing new)
+    if not show and not scrubbed:  # as _emit: no known secret in any output
+        from regauth.redact import scrub_obj
+
         scrub_obj(report)
     try:
         path.write_text(render(report, strict), encoding="utf-8")
