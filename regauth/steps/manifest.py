@@ -363,8 +363,9 @@ TAGS_SHOWN = 8
 
 def _unknown(check: Check, reference: str, summary: str, tags: list[str]) -> None:
     """manifest.unknown, with the tags that exist and, for a tag, the ones it was probably meant to be."""
-    listed = ", ".join(sorted(tags)[:TAGS_SHOWN]) + (f", … ({len(tags)} listed)" if len(tags) > TAGS_SHOWN else "") \
-        if tags else "none listed"
+    listed = ", ".join(sorted(tags)[:TAGS_SHOWN]) or "none listed"
+    if len(tags) > TAGS_SHOWN:
+        listed += f", … ({len(tags)} listed)"
     fix = "check the tag or digest: use one of the existing tags"
     near = [] if reference.startswith("sha256:") else close_tags(reference, tags)
     if near:
