@@ -22,6 +22,7 @@ import threading
 from typing import Any
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
+from regauth import fastjson
 from regauth.secret import known_secrets, redacted, remember
 
 SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-registry-auth",
@@ -418,10 +419,10 @@ def scrubbed_json(value: Any, indent: int = 2) -> str:
         opaque.append(obj)
         return str(obj)
 
-    text = json.dumps(value, indent=indent, default=as_text)
+    text = fastjson.dumps(value, indent, as_text)
     if not opaque and "eyJ" not in text and (scrubber.in_json is None or not scrubber.in_json.search(text)):
         return text
-    return json.dumps(_scrub_obj(value, scrubber), indent=indent, default=str)
+    return fastjson.dumps(_scrub_obj(value, scrubber), indent)
 
 
 def scrub_obj(value: Any) -> Any:

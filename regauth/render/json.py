@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, TextIO
 
+from regauth import fastjson
 from regauth.report import Report
 
 INDENT = 2
 
 
 def encode(value: Any) -> str:
-    return json.dumps(value, indent=INDENT, default=str)
+    return fastjson.dumps(value, INDENT)
 
 
 def render(report: Report) -> str:
