@@ -430,7 +430,14 @@ def scrub_obj(value: Any) -> Any:
     return _scrub_obj(value, _scrubber())  # the secrets known now: one lookup for the whole walk
 
 
+_NOTHING_TO_SCRUB = frozenset({int, float, bool, type(None)})
+_field_names: dict[type, tuple[str, ...]] = {}  # dataclass -> its fields' names (dataclasses.fields() is slow)
+
+
 def _scrub_obj(value: Any, scrubber: _Scrubber) -> Any:
+    kind = type(value)
+    if kind in _NOTHING_TO_SCRUB:
+        return value
     if isinstance(value, str):
         return _scrub(value, scrubber)
     if isinstance(value, dict):
@@ -440,7 +447,13 @@ def _scrub_obj(value: Any, scrubber: _Scrubber) -> Any:
     if isinstance(value, tuple):
         return tuple(_scrub_obj(v, scrubber) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            setattr(value, f.name, _scrub_obj(getattr(value, f.name), scrubber))
+        names = _field_names.get(kind)
+        if names is None:
+            names = _field_names[kind] = tuple(f.name for f in dataclasses.fields(value))
+        for name in names:
+            old = getattr(value, name)
+            new = _scrub_obj(old, scrubber)
+            if new is not old:  # strings and scalars that need nothing come back as they are
+                setattr(value, name, new)
         return value
     return value
