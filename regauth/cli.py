@@ -77,7 +77,8 @@ DeadlineOpt = Annotated[Optional[float], typer.Option("--deadline", metavar="SEC
 ShowOpt = Annotated[bool, typer.Option("--show-secrets", help="do not redact secrets (never the default)")]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="no colours (NO_COLOR is honoured too)")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="only the verdict and errors")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="show every HTTP exchange under its step")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="show every HTTP exchange under its step and, "
+                                                                 "in a batch, the steps of every check")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="warnings fail the check (exit 1)")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="show tracebacks of internal errors")]
 IdentityTokenOpt = Annotated[Optional[str], typer.Option("--identity-token", metavar="FILE|-",

@@ -13,10 +13,15 @@ SEVERITY = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def render(report: Report, console: Console, verbose: bool = False, quiet: bool = False) -> None:
+    """One image: its transcript. A batch: the transcripts worth reading (all of them with `verbose`), then the
+    summary table. A check that passed with nothing to report is a row of the table, not 20 lines of a CI log."""
+    batch = len(report.results) > 1
+    shown = 0
     for result in report.results:
-        if not quiet:
+        if not quiet and (verbose or not batch or has_news(result)):
             render_check(result, console, verbose)
-    if len(report.results) > 1:
+            shown += 1
+    if batch:
         if quiet:  # "only the verdict and errors": each failure in a line and its fix, then the summary
             failures = [r for r in report.results if not r.ok]
             if failures:
@@ -24,9 +29,18 @@ def render(report: Report, console: Console, verbose: bool = False, quiet: bool 
                 for result in failures:
                     _quiet_failure(out, result)
                 console.print(out)
+        elif shown < len(report.results):
+            hidden = len(report.results) - shown
+            console.print(Text(f"{hidden} of {len(report.results)} checks passed with nothing to report "
+                               f"(every step ok, no diagnosis): -v shows their steps too\n", "dim"))
         render_summary(report, console)
     elif quiet:
         console.print(_verdict(Text(), report.results[0], quiet=True))
+
+
+def has_news(result: CheckResult) -> bool:
+    """Whether a check's transcript says more than "ok": it failed, a step warned, or it has a diagnosis."""
+    return not result.ok or bool(result.diagnoses) or any(s.status == "warn" for s in result.steps)
 
 
 def _shown(result: CheckResult) -> str:

@@ -162,6 +162,12 @@ def test_results_keep_input_order_with_failures(batch_registry):
     rows = [line for line in table.splitlines() if reg.host in line]
     assert [next(r for r in refs if r in row) for row in rows] == refs
     assert table.rstrip().endswith("6 passed, 4 failed")
+    transcripts = [r for r in refs if r in text.stdout[:text.stdout.rindex("Summary")].splitlines()]
+    assert transcripts == [r for r, ok in zip(refs, expected) if not ok]  # what passed cleanly is only a row
+    assert "6 of 10 checks passed with nothing to report" in text.stdout
+
+    verbose = run_as_alice(*refs, "-j", "8", "-v")
+    assert [r for r in refs if r in verbose.stdout.splitlines()] == refs
 
 
 def test_malformed_reference_in_a_batch_is_an_input_error(batch_registry):
