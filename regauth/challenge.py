@@ -22,7 +22,7 @@ class ChallengeSyntaxError(ValueError):
     """A header field does not follow the challenge grammar; the message names the column and the problem."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Challenge:
     """One challenge: scheme as sent, parameters keyed by lower-cased name, or a token68 blob."""
 
@@ -56,7 +56,7 @@ class Challenge:
         return [s for s in (self.scope or "").split(" ") if s]
 
 
-@dataclass
+@dataclass(eq=False)
 class ChallengeSet:
     """All challenges of a response, in header order, plus notes on how other clients would read them."""
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from regauth.reference import Reference
 
 
-@dataclass
+@dataclass(eq=False)
 class RunOptions:
     """Everything the user chose for a run."""
 
@@ -28,7 +28,7 @@ class RunOptions:
     offline_token: bool = False  # ask the token service for a refresh token (login)
 
 
-@dataclass
+@dataclass(eq=False)
 class Token:
     """A bearer token from the token service (or configured directly)."""
 
@@ -41,8 +41,10 @@ class Token:
     expires_in: int | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class PingOutcome:
+    """`GET /v2/` of one API base URL, shared by every check of a run: a response or a TransportError."""
+
     url: str
     response: Response | None
     error: Any = None  # TransportError
@@ -101,7 +103,7 @@ class Shared:
         self._tokens[key] = token
 
 
-@dataclass
+@dataclass(eq=False)
 class Check:
     """The state of one check (one image for pull-check, one registry for login)."""
 

@@ -68,8 +68,10 @@ class Auth:
         return cls(header=f"{scheme} {credentials}", origin=origin(url), scheme=scheme)
 
 
-@dataclass
+@dataclass(eq=False)
 class TransportConfig:
+    """How to talk to registries: TLS settings, timeouts, redaction."""
+
     plain_http: bool = False
     insecure: bool = False
     ca_file: Path | None = None
@@ -79,8 +81,10 @@ class TransportConfig:
     deadline: float | None = None  # seconds for a whole check (see regauth.deadline); None: no limit
 
 
-@dataclass
+@dataclass(eq=False)
 class Hop:
+    """One request of a redirect chain, and whether Authorization went with it."""
+
     url: str
     status: int | None
     host: str
@@ -92,8 +96,10 @@ class Hop:
                 "authorization_sent": self.authorization_sent, "presigned": self.presigned}
 
 
-@dataclass
+@dataclass(eq=False)
 class Response:
+    """A finished request: the last hop's answer (body read up to its cap), every hop and exchange."""
+
     status: int
     headers: httpx.Headers
     body: bytes

@@ -320,8 +320,10 @@ def _trie_pattern(words: set[str]) -> str:
     return emit(trie)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(eq=False)
 class _Scrubber:
+    """Finders for every form of the secrets known at one moment (see `_build`)."""
+
     prefilter: "re.Pattern[str] | None"  # any form's prefix; None when no secret is known
     finder: "re.Pattern[str] | None"  # an existing redaction marker (group 1), or any form's prefix
     by_prefix: dict[str, tuple[tuple[str, str], ...]]  # prefix -> (form, secret), longest form first

@@ -11,8 +11,10 @@ Severity = Literal["error", "warning", "info"]
 SCHEMA = "regauth/v1"
 
 
-@dataclass
+@dataclass(eq=False)
 class Diagnosis:
+    """A finding: a contract code, the step it belongs to, what is wrong and what to do."""
+
     code: str
     step: str
     severity: Severity
@@ -25,7 +27,7 @@ class Diagnosis:
                 "fix": self.fix, "docs": self.docs}
 
 
-@dataclass
+@dataclass(eq=False)
 class Exchange:
     """One HTTP request/response as recorded by the shared client (already redacted). Headers and bodies are
     filled in only when the run records them (--trace, --trace-file); the report shows the first four fields."""
@@ -61,8 +63,10 @@ class Exchange:
         return out
 
 
-@dataclass
+@dataclass(eq=False)
 class StepResult:
+    """One step's outcome: status, one-line summary, details for JSON, facts for the text view."""
+
     name: str
     status: Status
     summary: str
@@ -81,7 +85,7 @@ class StepResult:
         return out
 
 
-@dataclass
+@dataclass(eq=False)
 class CheckResult:
     """One image (pull-check), one registry (login) or one secret (decode-secret)."""
 
@@ -123,8 +127,10 @@ class CheckResult:
         return out
 
 
-@dataclass
+@dataclass(eq=False)
 class Report:
+    """One command's results, in input order."""
+
     command: str
     results: list[CheckResult] = field(default_factory=list)
 

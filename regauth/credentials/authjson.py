@@ -27,7 +27,7 @@ class AuthFile:
         return self.kind == "dockercfg"
 
 
-@dataclass
+@dataclass(eq=False)
 class FileMatch:
     """The entry (or registry helper) containers/image takes from one file."""
 

@@ -24,7 +24,7 @@ _STRING_FIELDS = ("auth", "username", "password", "identitytoken", "registrytoke
 _ACR_TOKEN_FIELDS = ("accessToken", "refreshToken", "loginServer")
 
 
-@dataclass
+@dataclass(eq=False)
 class AuthEntry:
     """One `auths` entry, decoded."""
 
@@ -42,7 +42,7 @@ class AuthEntry:
         return bool(self.password or self.identity_token or self.registry_token)
 
 
-@dataclass
+@dataclass(eq=False)
 class DockerConfig:
     """What a config file says about credentials."""
 

@@ -26,7 +26,7 @@ _MAX_DETAIL = 300
 Status = Literal["ok", "not-found", "missing", "failed"]
 
 
-@dataclass
+@dataclass(eq=False)
 class HelperResult:
     """What one helper invocation came to. `detail` is safe to show."""
 

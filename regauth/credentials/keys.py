@@ -92,7 +92,7 @@ def containers_keys(registry: str, repository: str) -> list[str]:
     return keys
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class KeyMismatch:
     """An entry key that is about the same registry but is not the key docker looks up."""
 

@@ -10,7 +10,7 @@ from regauth.report import Diagnosis
 from regauth.secret import Secret, remember_pair
 
 
-@dataclass
+@dataclass(eq=False)
 class Credential:
     """One usable credential and where it came from."""
 
@@ -51,7 +51,7 @@ class Credential:
         return out
 
 
-@dataclass
+@dataclass(eq=False)
 class Candidate:
     """A place that was looked at, and what came of it."""
 
@@ -66,7 +66,7 @@ class Candidate:
                 "reason": self.reason}
 
 
-@dataclass
+@dataclass(eq=False)
 class CredentialLookup:
     """The outcome of the credentials step for one registry/repository."""
 
@@ -76,7 +76,7 @@ class CredentialLookup:
     tools: dict[str, str] = field(default_factory=dict)  # tool → what it would send (R7.8.1), no secrets
 
 
-@dataclass
+@dataclass(eq=False)
 class CredentialOptions:
     """What the user told us about credentials."""
 

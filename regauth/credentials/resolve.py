@@ -41,7 +41,7 @@ def lookup(registry: str, repository: str, options: CredentialOptions,
     return resolver.run()
 
 
-@dataclass
+@dataclass(eq=False)
 class _Store:
     """A credential helper docker would ask, and the setting that selected it."""
 
@@ -56,7 +56,7 @@ class _Store:
         return f"{self.setting} in {self.path}"
 
 
-@dataclass
+@dataclass(eq=False)
 class _Pick:
     """What one tool would send: a credential, or (podman) a helper it would ask."""
 
@@ -65,8 +65,10 @@ class _Pick:
     helper: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class _Mismatch:
+    """A config entry whose key docker would not look up for this registry."""
+
     info: KeyMismatch
     what: str  # "entry" | "credHelpers entry"
     path: Path
