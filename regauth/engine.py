@@ -6,7 +6,6 @@ A registry fault never raises out of here: it becomes a Diagnosis. An exception 
 from __future__ import annotations
 
 import time
-from concurrent.futures import ALL_COMPLETED, ThreadPoolExecutor, wait
 from typing import Callable, Iterable
 
 from regauth import deadline
@@ -108,6 +107,8 @@ def pull_check_many(texts: list[str], options: RunOptions, shared: Shared, concu
 
     if len(texts) <= 1 or concurrency <= 1:
         return [one(t) for t in texts]
+    from concurrent.futures import ALL_COMPLETED, ThreadPoolExecutor, wait  # a batch's: one image needs no pool
+
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(texts)), thread_name_prefix="regauth-check")
     try:
         futures = [pool.submit(one, t) for t in texts]
