@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
 from datetime import datetime, timezone
@@ -50,6 +51,7 @@ def decode(token: str) -> tuple[dict, dict] | None:
     return header, claims
 
 
+@functools.lru_cache(maxsize=64)  # every image of a batch that reuses a token formats the same exp (strftime is slow)
 def _when(ts: float) -> str:
     try:
         return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
