@@ -64,6 +64,7 @@ MIB = 1024 * 1024
 
 # The targets.
 TARGET_BATCH_SPEEDUP = 10.0  # regauth batch at least 10x faster than the skopeo loop
+STACK_IMPORTS = "import typer, httpx, httpcore"  # what every regauth process imports before any of its own code
 TARGET_SINGLE_RATIO = 4.0  # one cold regauth at most 4x one skopeo
 TARGET_RSS_MIB = 80.0  # peak RSS for 1,000 images
 
@@ -303,19 +304,21 @@ def main() -> int:
                        for _ in range(args.repeat)]
 
         print("one image, cold process …", file=sys.stderr)
-        single_runs, single_traffic = [], None
+        # interleaved, so that both sides of each ratio see the same machine (a 2-CPU VM's speed drifts)
+        single_runs, text_single_runs, sk_runs, stack_runs = [], [], [], []
+        single_traffic = sk_single_traffic = None
         for i in range(args.repeat):
+            # what the chosen stack costs before regauth does anything: the CLI library and the HTTP client imported
+            stack_runs.append(_check(bench.run([sys.executable, "-c", STACK_IMPORTS]), "stack imports"))
             m, tr = bench.traffic(lambda: _check(bench.regauth(one, "-o", "json"), "regauth single"))
             single_runs.append(m)
             single_traffic = single_traffic or tr
-        single = _median(single_runs)
-        single_text = _median([_check(bench.regauth(one), "regauth single text") for _ in range(args.repeat)])
-        sk_runs, sk_single_traffic = [], None
-        for i in range(args.repeat):
             m, tr = bench.traffic(lambda: _check(bench.skopeo(one), "skopeo single"))
             sk_runs.append(m)
             sk_single_traffic = sk_single_traffic or tr
-        sk_single = _median(sk_runs)
+            text_single_runs.append(_check(bench.regauth(one), "regauth single text"))
+        single, single_text, sk_single = _median(single_runs), _median(text_single_runs), _median(sk_runs)
+        stack = _median(stack_runs)
 
         print(f"all {len(batch)} images in one process …", file=sys.stderr)
         file = bench.refs_file(batch, "batch.txt")
@@ -368,6 +371,8 @@ def main() -> int:
     rows = [
         ("python -c pass (floor)", ms(python_pass), best(python_pass), _mib(python_pass.rss_kib), "", ""),
         ("regauth --help", ms(helps), best(helps), _mib(helps.rss_kib), "", ""),
+        ("python -c 'import typer, httpx, httpcore'", ms(stack), best(stack), _mib(stack.rss_kib),
+         f"{stack.wall / sk_single.wall:.2f}× skopeo", "the stack's floor"),
         ("  import regauth.cli (-X importtime)", f"{statistics.median(i[0] for i in imports_cli):.0f} ms",
          f"{min(i[0] for i in imports_cli):.0f} ms", f"{imports_cli[0][1]} modules", "", ""),
         ("  imports of a 1-image pull-check (json)", f"{statistics.median(i[0] for i in imports_one):.0f} ms",
