@@ -15,6 +15,7 @@ Two layers:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import re
@@ -410,7 +411,7 @@ def _replace(value: str, scrubber: _Scrubber) -> str:
 
 
 def scrubbed_json(value: Any, indent: int = 2) -> str:
-    """`json.dumps(scrub_obj(value), indent=indent, default=str)` — without the walk when the plain encoding holds
+    """`json.dumps(scrub_obj(value), indent=indent, default=scrubbed str)` — without the walk when the encoding holds
     nothing a scrub would change. JSON escapes character by character, so a string holding a secret's form encodes
     to text holding that form's escape (the `in_json` finder), and a string holding a JWT to text holding "eyJ".
     A value JSON has no type for (a dataclass, say) always takes the walk."""
@@ -424,11 +425,12 @@ def scrubbed_json(value: Any, indent: int = 2) -> str:
     text = fastjson.dumps(value, indent, as_text)
     if not opaque and "eyJ" not in text and (scrubber.in_json is None or not scrubber.in_json.search(text)):
         return text
-    return fastjson.dumps(_scrub_obj(value, scrubber), indent)
+    return fastjson.dumps(_scrub_obj(value, scrubber), indent, lambda obj: _scrub(str(obj), scrubber))
 
 
 def scrub_obj(value: Any) -> Any:
-    """`scrub` applied to every string inside dicts, lists, tuples and dataclasses (dataclasses in place)."""
+    """`scrub` applied to every string inside dicts, lists, tuples and dataclasses (dataclasses in place, frozen ones
+    copied)."""
     return _scrub_obj(value, _scrubber())  # the secrets known now: one lookup for the whole walk
 
 
@@ -452,10 +454,14 @@ def _scrub_obj(value: Any, scrubber: _Scrubber) -> Any:
         names = _field_names.get(kind)
         if names is None:
             names = _field_names[kind] = tuple(f.name for f in dataclasses.fields(value))
+        frozen = value.__dataclass_params__.frozen  # type: ignore[attr-defined]
+        out = value
         for name in names:
             old = getattr(value, name)
             new = _scrub_obj(old, scrubber)
             if new is not old:  # strings and scalars that need nothing come back as they are
-                setattr(value, name, new)
-        return value
+                if frozen and out is value:  # a frozen value is not changed under its other holders: a copy is
+                    out = copy.copy(value)
+                object.__setattr__(out, name, new)
+        return out
     return value

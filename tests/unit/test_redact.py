@@ -340,3 +340,36 @@ def test_scrubbed_json_walks_values_json_has_no_type_for():
     expected = json.dumps({"held": Holder(f"x <redacted {fingerprint(WEIRD)}> y")}, indent=2, default=str)
     assert redact.scrubbed_json(value) == expected
 
+
+
+def test_scrubbed_json_scrubs_what_str_gives_for_values_json_cannot_encode():
+    """An exception or bytes held in a report is written as str(): that text is scrubbed too."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Raw:
+        data: bytes
+
+    password = "opaque-secret-" + "q" * 6  # a bytes repr escapes non-ASCII: no form of WEIRD to find in it
+    Secret(password)
+    out = redact.scrubbed_json({"error": ValueError(f"rejected {password}"), "raw": Raw(password.encode())})
+    assert password not in out and out.count(f"<redacted {fingerprint(password)}>") == 2
+
+
+def test_scrub_obj_copies_a_frozen_dataclass_that_holds_a_secret():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Pinned:
+        note: str
+        other: str = "clean"
+
+    password = "frozen-secret-" + "z" * 6
+    Secret(password)
+    clean, holding = Pinned("nothing here"), Pinned(f"it is {password}")
+    report = {"a": clean, "b": holding, "c": [holding]}
+    out = redact.scrub_obj(report)
+    assert out["a"] is clean  # nothing to scrub: the same object
+    assert out["b"] is not holding and password not in out["b"].note and out["b"].other == "clean"
+    assert password not in repr(out["c"])
+    assert holding.note == f"it is {password}"  # a frozen value is not changed under its other holders
