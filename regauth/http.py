@@ -465,8 +465,9 @@ def _trace_body(body: bytes, content_type: str, show: bool) -> str | None:
 
 # --- transport diagnostics (used by steps to explain a failure; never on the happy path) --------------------------
 
-def proxy_for(url: str) -> str | None:
-    """The proxy httpx would use for this URL, from the environment (None when direct)."""
+def proxy_for(url: str, show: bool = False) -> str | None:
+    """The proxy httpx would use for this URL, from the environment (None when direct), its password redacted
+    unless `show`: what is left names the proxy, however short the password (too short for the last-line scrub)."""
     import urllib.request
 
     proxies = urllib.request.getproxies()
@@ -475,7 +476,8 @@ def proxy_for(url: str) -> str | None:
     host = (urlsplit(url).hostname or "").lower()
     if urllib.request.proxy_bypass_environment(host, proxies):
         return None
-    return proxies.get(urlsplit(url).scheme) or proxies.get("all")
+    proxy = proxies.get(urlsplit(url).scheme) or proxies.get("all")
+    return redact.url(proxy, show) if proxy else None
 
 
 def resolves(host: str) -> str | None:

@@ -74,7 +74,7 @@ def explain_transport(check: Check, err: TransportError) -> tuple[str, str, list
     fix = TRANSPORT_FIXES.get(err.kind, TRANSPORT_FIXES["connect-failed"]).format(hp=hp, host=host)
     detail = f"{_plain(err.kind)} ({err.detail})"
     facts: list[str] = []
-    proxy = proxy_for(err.url)
+    proxy = proxy_for(err.url, check.options.transport.show_secrets)
     timeout = check.options.transport.timeout
     if proxy:
         facts.append(f"through the proxy {proxy} (from the environment)")
@@ -148,7 +148,7 @@ def transport_failure(check: Check, err: TransportError, step: str, what: str) -
                f"reachable from here, or fix the realm the registry advertises ({fix})")
     if err.kind == "deadline":  # whatever step was running, the check as a whole ran out of time
         code = "check.deadline-exceeded"
-    proxy = proxy_for(err.url)
+    proxy = proxy_for(err.url, check.options.transport.show_secrets)
     if proxy:
         check.add("ping.proxy-in-use", f"requests to {host_port(err.url)} go through the proxy {proxy} (from the "
                   "environment)", "check the proxy, or add the host to NO_PROXY if it should be reached directly")
@@ -181,7 +181,7 @@ def run(check: Check) -> StepResult:
     facts: list[str] = []
     details = {"url": url, "status": resp.status, "cached": cached,
                "api_version": resp.headers.get("docker-distribution-api-version")}
-    proxy = check.shared.memo(("proxy", url), lambda: proxy_for(url))  # once per registry, not per image
+    proxy = check.shared.memo(("proxy", url), lambda: proxy_for(url, check.options.transport.show_secrets))
     if proxy:
         details["proxy"] = proxy
         facts.append(f"through proxy {proxy} (from the environment; docker's daemon and kubelet's runtime use "

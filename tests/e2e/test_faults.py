@@ -976,6 +976,23 @@ def test_proxy_from_the_environment_is_reported(kind, open_proxy, registry_noaut
         assert open_proxy.forwarded == [f"CONNECT {target.host}"]
 
 
+def test_a_proxy_password_never_shows_however_short(open_proxy, registry_noauth_http):
+    """Too short for the last-line scrub (which leaves values under 6 characters alone): the URL is redacted."""
+    proxy = f"http://bob:pw12@127.0.0.1:{open_proxy.port}"
+    env = _proxy_env(HTTP_PROXY=proxy)
+    ref, flags = registry_noauth_http.ref("team/app:1.0"), transport_flags(registry_noauth_http)
+    run = regauth("pull-check", ref, *flags, "-o", "json", env=env)
+    passed(run)
+    shown = run.step("ping")["details"]["proxy"]
+    assert shown.startswith("http://bob:<redacted sha256:") and shown.endswith(f"@127.0.0.1:{open_proxy.port}")
+    assert shown in run.diagnosis("ping.proxy-in-use")["message"]
+    text = regauth("pull-check", ref, *flags, "-v", env=env)
+    assert text.code == 0 and f"through proxy {shown}" in text.stdout
+    for out in (run.stdout, run.stderr, text.stdout, text.stderr):
+        assert "pw12" not in out
+    assert f"GET http://{registry_noauth_http.host}/v2/" in open_proxy.forwarded  # it was used, credentials and all
+
+
 # =========================================================================== contract codes, one by one
 
 
