@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.text import Text
 
+from regauth.redact import printable
 from regauth.report import CheckResult, Report
 from regauth.shorten import clip
 
@@ -45,11 +46,13 @@ def has_news(result: CheckResult) -> bool:
 
 def _shown(result: CheckResult) -> str:
     """What names a check in the text view: its label or its input, cut if very long."""
-    return clip(str(result.extra.get("label") or result.input))
+    return printable(clip(str(result.extra.get("label") or result.input)))
 
 
 # Each view is one rich Text built from (text, style) pieces: what a server sent is never parsed as markup, and a
-# batch does not pay for parsing markup that regauth wrote itself (~0.2 ms a check).
+# batch does not pay for parsing markup that regauth wrote itself (~0.2 ms a check). Every string that can hold a
+# server's or the user's text goes through `printable`: rich strips only a few control characters, and no escape
+# sequence a server sends may drive the terminal (the steps mostly do it already: this is the last line).
 
 def _quiet_failure(out: Text, result: CheckResult) -> None:
     """`✘ IMAGE: code: message` and the fix, for one failed check of a quiet batch."""
@@ -60,9 +63,9 @@ def _quiet_failure(out: Text, result: CheckResult) -> None:
         out.append(f"failed at {result.failed_step}\n")
         return
     out.append(cause.code, "bold red")
-    out.append(f": {cause.message}\n    ")
+    out.append(f": {printable(cause.message)}\n    ")
     out.append("fix:", "bold")
-    out.append(f" {cause.fix}\n")
+    out.append(f" {printable(cause.fix)}\n")
 
 
 def render_check(result: CheckResult, console: Console, verbose: bool = False) -> None:
@@ -79,7 +82,7 @@ def check_text(result: CheckResult, verbose: bool = False) -> Text:
     out.append(_shown(result), "bold")
     if title:
         out.append(" ")
-        out.append(f"({title})", "dim")
+        out.append(f"({printable(title)})", "dim")
     width = max((len(s.name) for s in result.steps), default=8)
     failed_at = next((i for i, s in enumerate(result.steps) if s.status == "fail"), None)
     for i, step in enumerate(result.steps):
@@ -89,7 +92,7 @@ def check_text(result: CheckResult, verbose: bool = False) -> Text:
             out.append(f"· {rest}: skipped", "dim")
             break
         icon, style = ICONS[step.status]
-        line = f" {step.name:<{width}}  {step.summary}"
+        line = f" {step.name:<{width}}  {printable(step.summary)}"
         if step.status == "skip":
             out.append(f"\n  {icon}{line}", "dim")
             continue
@@ -98,12 +101,12 @@ def check_text(result: CheckResult, verbose: bool = False) -> Text:
         out.append(line)
         for fact in step.facts:
             out.append("\n      ")
-            out.append(fact, "dim")
+            out.append(printable(fact), "dim")
         if verbose:
             for ex in step.http:
                 status = ex.status if ex.status is not None else ex.error
                 out.append("\n      ")
-                out.append(f"{ex.method} {ex.url} → {status} ({ex.duration_ms:.0f} ms)", "dim")
+                out.append(printable(f"{ex.method} {ex.url} → {status} ({ex.duration_ms:.0f} ms)"), "dim")
     out.append("\n")
     return _verdict(out, result)
 
@@ -122,9 +125,9 @@ def _verdict(out: Text, result: CheckResult, quiet: bool = False) -> Text:
                     key=lambda d: order[d.severity]):
         out.append("\n  ")
         out.append(f"{d.severity} {d.code}", SEVERITY[d.severity])
-        out.append(f": {d.message}\n    ")
+        out.append(f": {printable(d.message)}\n    ")
         out.append("fix:", "bold")
-        out.append(f" {d.fix}")
+        out.append(f" {printable(d.fix)}")
         if d.severity == "error":
             out.append("\n    ")
             out.append(f"docs: {d.docs}", "dim")

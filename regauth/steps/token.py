@@ -8,6 +8,7 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlencode, urlsplit, urlunsplit, parse_qsl
 
+from regauth import redact
 from regauth.context import Check, Token
 from regauth.http import Auth, Response, TransportError
 from regauth.report import StepResult
@@ -147,7 +148,6 @@ def _post(check: Check, realm: str, service: str | None, scopes: list[str], gran
 
 def _body(resp: Response) -> str:
     """The token service's answer in one line, secrets redacted: registry error, HTML page, or the first bytes."""
-    from regauth import redact
     from regauth.steps.ping import describe_body, is_html
 
     if is_html(resp):
@@ -264,7 +264,8 @@ def _accept(check: Check, result: StepResult, resp: Response, method: str, key: 
     result.facts.append(f"token in field {' and '.join(fields)} (regauth uses "
                         f"{'access_token' if data.get('access_token') else 'token'}); expires_in "
                         f"{expires_in if expires_in is not None else 'absent (60 s assumed)'}"
-                        + (f"; issued_at {data.get('issued_at')}" if data.get("issued_at") else ""))
+                        + (f"; issued_at {redact.text(str(data['issued_at']))[:80]}"  # the server's own text
+                           if data.get("issued_at") else ""))
     if fields == ["access_token"]:
         result.facts.append("only access_token (ACR style): clients that read only `token` get no token and fail")
     elif fields == ["token"]:

@@ -174,3 +174,15 @@ def test_hostile_token_reply(reply, code):
     assert run.code == 1 and "Traceback" not in run.stderr and "internal error" not in run.stderr, run.stderr
     if code:
         assert code in run.codes
+
+
+def test_a_token_service_cannot_drive_the_terminal():
+    """Escape sequences in what a token service sends are shown as visible text, never sent to the terminal."""
+    reply = {"token": jwt({"alg": "ES256", "kid": "k"}, '{"exp": 99999999999, "access": []}'),
+             "issued_at": "\x1b[2J\x1b]0;pwned\x07EVIL"}
+    routes = {"/v2/": bad.bearer_ping(), "/token": bad.respond_json(200, reply)}
+    with bad.BadServer(bad.route(routes)) as server:
+        run = regauth("pull-check", server.ref(), "--plain-http", "--timeout", "2")
+    assert run.code == 1 and "Traceback" not in run.stderr, run.stderr
+    assert "issued_at \\x1b[2J\\x1b]0;pwned\\x07EVIL" in run.stdout, run.stdout
+    assert not any(c in run.stdout + run.stderr for c in "\x1b\x07")

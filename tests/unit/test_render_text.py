@@ -67,3 +67,15 @@ def test_quiet_batch_lists_failures_only():
     assert headings(out, images) == []
     assert "✘ registry.example/team/app:nope: manifest.unknown: the repository team/app exists" in out
     assert "nothing to report" not in out and "Summary" in out
+
+
+def test_control_characters_in_any_shown_text_are_made_visible():
+    evil = "\x1b[2J\x1b]0;owned\x07"
+    failed = result(f"registry.example/team/app{evil}:1.0", "manifest", [
+        diagnose("manifest.unknown", f"the registry said {evil}", f"ask {evil}")])
+    failed.steps[0] = StepResult("reference", "ok", f"summary {evil}", facts=[f"fact {evil}"])
+    for report in (Report("pull-check", [failed]), Report("pull-check", [failed, result("x")])):
+        for kwargs in ({}, {"verbose": True}, {"quiet": True}):
+            out = rendered(report, **kwargs)
+            assert "\x1b" not in out and "\x07" not in out, kwargs
+            assert "\\x1b[2J" in out
