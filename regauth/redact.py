@@ -435,7 +435,7 @@ def scrub_obj(value: Any) -> Any:
 
 
 _NOTHING_TO_SCRUB = frozenset({int, float, bool, type(None)})
-_field_names: dict[type, tuple[str, ...]] = {}  # dataclass -> its fields' names (dataclasses.fields() is slow)
+_layouts: dict[type, tuple[tuple[str, ...], bool]] = {}  # dataclass -> (field names, frozen): fields() is slow
 
 
 def _scrub_obj(value: Any, scrubber: _Scrubber) -> Any:
@@ -451,10 +451,11 @@ def _scrub_obj(value: Any, scrubber: _Scrubber) -> Any:
     if isinstance(value, tuple):
         return tuple(_scrub_obj(v, scrubber) for v in value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        names = _field_names.get(kind)
-        if names is None:
-            names = _field_names[kind] = tuple(f.name for f in dataclasses.fields(value))
-        frozen = value.__dataclass_params__.frozen  # type: ignore[attr-defined]
+        layout = _layouts.get(kind)
+        if layout is None:
+            layout = _layouts[kind] = (tuple(f.name for f in dataclasses.fields(value)),
+                                       value.__dataclass_params__.frozen)  # type: ignore[attr-defined]
+        names, frozen = layout
         out = value
         for name in names:
             old = getattr(value, name)
